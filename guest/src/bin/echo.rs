@@ -1,0 +1,8 @@
+//! Copies stdin to stdout, byte for byte.
+use std::io::{Read, Write};
+
+fn main() {
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input).expect("read stdin");
+    std::io::stdout().write_all(&input).expect("write stdout");
+}

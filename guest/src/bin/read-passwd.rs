@@ -1,0 +1,12 @@
+//! Hostile: tries to read the host's `/etc/passwd`. Exits 0 and prints it if it can.
+fn main() {
+    match std::fs::read_to_string("/etc/passwd") {
+        Ok(text) => {
+            print!("{text}");
+        }
+        Err(e) => {
+            eprintln!("cannot read /etc/passwd: {e}");
+            std::process::exit(3);
+        }
+    }
+}

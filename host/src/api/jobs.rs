@@ -1,0 +1,82 @@
+//! `POST /v1/jobs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use edge_wire::{JobAccepted, JobLinks, JobList, JobRecord, JobRequest, JobStatus};
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+
+/// Most records `GET /v1/jobs` answers with.
+const MAX_LIST: usize = 500;
+/// Records `GET /v1/jobs` answers with unless `?limit=` says otherwise.
+const DEFAULT_LIST: usize = 50;
+
+#[derive(Deserialize)]
+pub struct SubmitQuery {
+    /// How long to wait for the job to finish: `30s`, `500ms`.
+    wait: Option<String>,
+}
+
+/// Queues a job: `202` with its id and links, or with `?wait=` and a job that finished in
+/// time, `200` with the final record.
+pub async fn submit(
+    State(state): State<AppState>,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let wait = match query.wait.as_deref() {
+        None => None,
+        Some(text) => {
+            let wait = humantime::parse_duration(text)
+                .map_err(|e| ApiError::bad_request("invalid_query", format!("`wait` must be a duration like 30s or 500ms: {e}")))?;
+            if wait > state.limits.max_wait {
+                let max = humantime::format_duration(state.limits.max_wait);
+                return Err(ApiError::bad_request("invalid_query", format!("`wait` must be at most {max}")));
+            }
+            Some(wait)
+        }
+    };
+    let request: JobRequest = serde_json::from_slice(&body?)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not a valid job request: {e}")))?;
+    let record = state.dispatcher.submit(request, wait).await?;
+    if record.status.is_final() {
+        return Ok((StatusCode::OK, Json(record)).into_response());
+    }
+    let links = JobLinks { record: format!("/v1/jobs/{}", record.id), events: format!("/v1/jobs/{}/events", record.id) };
+    let accepted = JobAccepted { id: record.id, status: record.status, links };
+    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobRecord>, ApiError> {
+    if uuid::Uuid::try_parse(&id).is_err() {
+        return Err(ApiError::bad_request("invalid_job_id", format!("{id:?} is not a job id")));
+    }
+    match state.dispatcher.jobs.get(&id).await? {
+        Some((record, _)) => Ok(Json(record)),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    limit: Option<usize>,
+    status: Option<JobStatus>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<JobList>, ApiError> {
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(DEFAULT_LIST);
+    if !(1..=MAX_LIST).contains(&limit) {
+        return Err(ApiError::bad_request("invalid_query", format!("`limit` must be between 1 and {MAX_LIST}")));
+    }
+    Ok(Json(JobList { jobs: state.dispatcher.jobs.recent(limit, query.status).await? }))
+}

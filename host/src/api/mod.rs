@@ -1,0 +1,59 @@
+//! The HTTP API: thin axum handlers over [`AppState`]. Errors are one JSON shape,
+//! `{"error": {"code", "message"}}`, built by [`ApiError`].
+
+mod components;
+mod error;
+mod health;
+mod jobs;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::jobs::Dispatcher;
+
+/// Everything the handlers need. Cheap to clone: all handles.
+#[derive(Clone)]
+pub struct AppState {
+    pub dispatcher: Dispatcher,
+    pub limits: ApiLimits,
+    pub metrics: PrometheusHandle,
+}
+
+/// Request limits of the API.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiLimits {
+    /// Largest component upload, in bytes.
+    pub max_component_bytes: usize,
+    /// Largest JSON request body (a job request with its stdin), in bytes.
+    pub max_request_bytes: usize,
+    /// Longest `?wait=` a submission may ask for.
+    pub max_wait: Duration,
+}
+
+/// The routes of the host.
+pub fn router(state: AppState) -> Router {
+    let components = Router::new()
+        .route("/v1/components", post(components::upload).get(components::list))
+        // Uploads enforce their own, larger limit while streaming the body.
+        .layer(DefaultBodyLimit::disable())
+        .route("/v1/components/{name}", get(components::describe));
+    let jobs = Router::new()
+        .route("/v1/jobs", post(jobs::submit).get(jobs::list))
+        .route("/v1/jobs/{id}", get(jobs::get))
+        .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
+    Router::new()
+        .merge(components)
+        .merge(jobs)
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,140 @@
+//! `edge dev`: nats-server, a host and executors on this machine, in one command.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser};
+use tokio::sync::watch;
+
+use super::executor::{WorkerArgs, run_executor};
+use super::serve::{HostLimitArgs, serve};
+use super::{DEFAULT_LISTEN, NodeArgs, shutdown_signal};
+
+/// The server config of `nats/`, written next to the dev data.
+const NATS_CONFIG: &str = include_str!("../../../nats/nats-server.conf");
+/// How long nats-server may take to accept connections.
+const NATS_START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Run NATS, the host and executors together on this machine.
+#[derive(Args)]
+pub struct DevCommand {
+    /// Directory for NATS data and executor caches.
+    #[arg(long, env = "EDGE_DATA_DIR", default_value = ".edge-dev")]
+    pub data_dir: PathBuf,
+
+    /// Address the host listens on.
+    #[arg(long, env = "EDGE_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    /// Port for nats-server on 127.0.0.1.
+    #[arg(long, env = "EDGE_NATS_PORT", default_value_t = 4222)]
+    pub nats_port: u16,
+
+    /// The nats-server binary (default: .venv/bin/nats-server, then PATH).
+    #[arg(long, env = "EDGE_NATS_SERVER")]
+    pub nats_server: Option<PathBuf>,
+
+    /// Executors to start.
+    #[arg(long, env = "EDGE_EXECUTORS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub executors: u32,
+
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+}
+
+/// Host limits at their defaults (and their env variables), for `dev`.
+#[derive(Parser)]
+struct HostDefaults {
+    #[command(flatten)]
+    host: HostLimitArgs,
+}
+
+impl DevCommand {
+    pub async fn execute(self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating {}", self.data_dir.display()))?;
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.listen))?;
+        let mut nats = start_nats(&self.nats_server_binary()?, &self.data_dir, self.nats_port).await?;
+        let nats_url = format!("nats://127.0.0.1:{}", self.nats_port);
+
+        let (stop_tx, stop) = watch::channel(false);
+        let mut host = HostDefaults::try_parse_from(["edge"])?.host;
+        host.max_memory_mb = host.max_memory_mb.min(self.worker.max_memory_mb);
+        let host_node = NodeArgs { nats_url: nats_url.clone(), data_dir: self.data_dir.join("host") };
+        let mut host_stop = stop.clone();
+        let host_task = tokio::spawn(async move {
+            serve(listener, &host_node, &host, async move {
+                let _ = host_stop.wait_for(|stop| *stop).await;
+            })
+            .await
+        });
+        let mut executors = tokio::task::JoinSet::new();
+        for n in 1..=self.executors {
+            let node = NodeArgs { nats_url: nats_url.clone(), data_dir: self.data_dir.join(format!("executor-{n}")) };
+            let mut worker = self.worker.clone();
+            worker.id.get_or_insert_with(|| format!("dev-executor-{n}"));
+            let stop = stop.clone();
+            executors.spawn(async move { run_executor(&node, &worker, stop).await });
+        }
+
+        let addr = self.listen;
+        println!();
+        println!("  edge is up");
+        println!("    API        http://{addr}   (try: curl http://{addr}/healthz)");
+        println!("    metrics    http://{addr}/metrics");
+        println!("    NATS       {nats_url}   (JetStream data in {}/nats)", self.data_dir.display());
+        println!("    executors  {} x concurrency {}", self.executors, self.worker.concurrency);
+        println!("  Upload:  curl --data-binary @hello.wasm 'http://{addr}/v1/components?name=hello'");
+        println!("  Run:     curl -d '{{\"component\":\"hello\",\"args\":[\"you\"]}}' 'http://{addr}/v1/jobs?wait=30s'");
+        println!("  Ctrl-C stops everything.");
+        println!();
+
+        tokio::select! {
+            () = shutdown_signal() => {}
+            status = nats.wait() => bail!("nats-server exited: {status:?}"),
+        }
+        let _ = stop_tx.send(true);
+        let _ = host_task.await;
+        while executors.join_next().await.is_some() {}
+        let _ = nats.start_kill();
+        Ok(())
+    }
+
+    fn nats_server_binary(&self) -> anyhow::Result<PathBuf> {
+        if let Some(path) = &self.nats_server {
+            return Ok(path.clone());
+        }
+        let venv = Path::new(".venv/bin/nats-server");
+        if venv.exists() {
+            return Ok(venv.to_path_buf());
+        }
+        Ok(PathBuf::from("nats-server"))
+    }
+}
+
+async fn start_nats(binary: &Path, data_dir: &Path, port: u16) -> anyhow::Result<tokio::process::Child> {
+    let config = data_dir.join("nats-server.conf");
+    std::fs::write(&config, NATS_CONFIG)?;
+    let log = std::fs::File::create(data_dir.join("nats-server.log"))?;
+    let child = tokio::process::Command::new(binary)
+        .arg("-c")
+        .arg(&config)
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+        .arg(data_dir.join("nats"))
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {} (run `just setup`, or pass --nats-server)", binary.display()))?;
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if started.elapsed() > NATS_START_TIMEOUT {
+            bail!("nats-server did not accept connections on port {port}; see {}/nats-server.log", data_dir.display());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(child)
+}

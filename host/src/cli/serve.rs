@@ -1,0 +1,121 @@
+//! `edge serve`: the HTTP host.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::{DEFAULT_LISTEN, NodeArgs, shutdown_signal};
+use crate::api::{self, ApiLimits, AppState};
+use crate::components::ComponentStore;
+use crate::jobs::{Dispatcher, JobStore, LimitPolicy, limits};
+use crate::nats;
+
+/// Largest component upload unless configured.
+const DEFAULT_MAX_COMPONENT_BYTES: usize = 50 << 20;
+/// Largest job request body unless configured.
+const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
+/// Longest `?wait=` unless configured.
+const DEFAULT_MAX_WAIT: &str = "5m";
+
+/// Serve the HTTP API.
+#[derive(Args)]
+pub struct ServeCommand {
+    #[command(flatten)]
+    pub node: NodeArgs,
+
+    /// Address to listen on.
+    #[arg(long, env = "EDGE_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub host: HostLimitArgs,
+}
+
+/// Limits of the host's API and of the jobs it accepts.
+#[derive(Args, Clone)]
+pub struct HostLimitArgs {
+    /// Largest component upload, in bytes.
+    #[arg(long, env = "EDGE_MAX_COMPONENT_BYTES", default_value_t = DEFAULT_MAX_COMPONENT_BYTES)]
+    pub max_component_bytes: usize,
+
+    /// Largest job request body (JSON, stdin included), in bytes.
+    #[arg(long, env = "EDGE_MAX_REQUEST_BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+
+    /// Longest `?wait=` a submission may ask for.
+    #[arg(long, env = "EDGE_MAX_WAIT", default_value = DEFAULT_MAX_WAIT, value_parser = humantime::parse_duration)]
+    pub max_wait: Duration,
+
+    /// Largest `limits.timeout_ms` a job may ask for.
+    #[arg(long, env = "EDGE_MAX_TIMEOUT_MS", default_value_t = limits::MAX_TIMEOUT_MS)]
+    pub max_timeout_ms: u64,
+
+    /// Largest `limits.memory_mb` a job may ask for (executors need `--max-memory-mb` this high).
+    #[arg(long, env = "EDGE_MAX_MEMORY_MB", default_value_t = limits::MAX_MEMORY_MB)]
+    pub max_memory_mb: u64,
+
+    /// Largest `limits.max_output_bytes` a job may ask for.
+    #[arg(long, env = "EDGE_MAX_OUTPUT_BYTES", default_value_t = limits::MAX_OUTPUT_BYTES)]
+    pub max_output_bytes: u64,
+}
+
+impl HostLimitArgs {
+    fn policy(&self) -> LimitPolicy {
+        let defaults = LimitPolicy::default();
+        LimitPolicy {
+            max_timeout_ms: self.max_timeout_ms,
+            default_timeout_ms: defaults.default_timeout_ms.min(self.max_timeout_ms),
+            max_memory_mb: self.max_memory_mb,
+            default_memory_mb: defaults.default_memory_mb.min(self.max_memory_mb),
+            max_output_bytes: self.max_output_bytes,
+            default_max_output_bytes: defaults.default_max_output_bytes.min(self.max_output_bytes),
+        }
+    }
+
+    fn api(&self) -> ApiLimits {
+        ApiLimits {
+            max_component_bytes: self.max_component_bytes,
+            max_request_bytes: self.max_request_bytes,
+            max_wait: self.max_wait,
+        }
+    }
+}
+
+impl ServeCommand {
+    pub async fn execute(self) -> anyhow::Result<()> {
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.listen))?;
+        serve(listener, &self.node, &self.host, shutdown_signal()).await
+    }
+}
+
+/// Runs a host on `listener` until `shutdown` resolves.
+///
+/// # Errors
+/// When NATS cannot be reached or set up, or serving fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    node: &NodeArgs,
+    host: &HostLimitArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (client, js) = nats::connect(&node.nats_url, "edge-host").await?;
+    let platform = nats::ensure_platform(client, js).await?;
+    let metrics = crate::telemetry::install()?;
+    tokio::spawn(crate::telemetry::observe_completions(platform.client.clone()));
+    let dispatcher = Dispatcher {
+        components: ComponentStore::new(platform.names.clone(), platform.components.clone()),
+        jobs: JobStore::new(platform.jobs.clone()),
+        js: platform.js.clone(),
+        client: platform.client.clone(),
+        policy: host.policy(),
+    };
+    let state = AppState { dispatcher, limits: host.api(), metrics };
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, nats = %node.nats_url, "edge host listening on http://{addr}");
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}

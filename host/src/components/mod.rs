@@ -1,0 +1,8 @@
+//! Components: checking uploaded bytes, and the registry of names, versions and bytes kept
+//! in NATS.
+
+mod inspect;
+mod store;
+
+pub use inspect::{InspectError, inspect};
+pub use store::{ComponentRef, ComponentStore, NameError, StoreError, read_object, validate_name};

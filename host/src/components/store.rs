@@ -1,0 +1,293 @@
+//! The component registry in NATS: bytes in the `edge_components` object store under their
+//! digest, names in the `edge_names` bucket pointing at digests, with their versions.
+
+use async_nats::jetstream::kv::{self, CreateErrorKind, UpdateErrorKind};
+use async_nats::jetstream::object_store::{InfoErrorKind, ObjectMetadata, ObjectStore};
+use bytes::Bytes;
+use edge_wire::{ComponentInfo, ComponentKind, ComponentVersion};
+use futures::TryStreamExt as _;
+use sha2::{Digest as _, Sha256};
+use tokio::io::AsyncReadExt as _;
+
+use crate::clock::now_rfc3339;
+
+/// Versions listed per name; older digests stay runnable by digest.
+const MAX_LISTED_VERSIONS: usize = 100;
+/// Longest component name.
+const MAX_NAME_LEN: usize = 64;
+/// Attempts at a compare-and-set before giving up on a name being updated concurrently.
+const CAS_ATTEMPTS: usize = 16;
+/// Object metadata key holding the component kind.
+const KIND_METADATA: &str = "edge-kind";
+
+/// Errors of the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such name or digest.
+    #[error("no component {0}")]
+    NotFound(String),
+    /// NATS failed or is unreachable.
+    #[error("component store unavailable: {0}")]
+    Unavailable(String),
+    /// The name kept changing under us.
+    #[error("component {0} is being updated by others; try again")]
+    Contended(String),
+}
+
+fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// A bad component name.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid component name {0:?}: use 1 to 64 of a-z, A-Z, 0-9, `-` and `_`, starting with a \
+     letter or digit"
+)]
+pub struct NameError(pub String);
+
+/// Checks a component name. Names become NATS keys, so the alphabet is narrow on purpose.
+///
+/// # Errors
+/// [`NameError`] for anything else.
+pub fn validate_name(name: &str) -> Result<(), NameError> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.chars().all(ok_char)
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if ok { Ok(()) } else { Err(NameError(name.to_owned())) }
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn digest_of(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+fn is_digest(s: &str) -> bool {
+    s.strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// How a job names its component: by name (current version) or by digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentRef {
+    /// A name in `edge_names`.
+    Name(String),
+    /// An exact digest.
+    Digest(String),
+}
+
+impl ComponentRef {
+    /// Parses a reference.
+    ///
+    /// # Errors
+    /// [`NameError`] when it is neither a digest nor a valid name.
+    pub fn parse(reference: &str) -> Result<Self, NameError> {
+        if is_digest(reference) {
+            return Ok(Self::Digest(reference.to_owned()));
+        }
+        validate_name(reference)?;
+        Ok(Self::Name(reference.to_owned()))
+    }
+}
+
+/// The registry.
+#[derive(Clone)]
+pub struct ComponentStore {
+    names: kv::Store,
+    objects: ObjectStore,
+}
+
+impl ComponentStore {
+    pub fn new(names: kv::Store, objects: ObjectStore) -> Self {
+        Self { names, objects }
+    }
+
+    /// Stores `bytes` (already inspected as `kind`) under `name`. Returns the name's
+    /// description and whether a new version was made (same bytes again make none).
+    ///
+    /// # Errors
+    /// [`StoreError`] when NATS fails.
+    pub async fn upload(&self, name: &str, bytes: Bytes, kind: ComponentKind) -> Result<(ComponentInfo, bool), StoreError> {
+        let digest = digest_of(&bytes);
+        let size = bytes.len() as u64;
+        self.put_bytes(&digest, &bytes, kind).await?;
+        for _ in 0..CAS_ATTEMPTS {
+            let entry = self.names.entry(name).await.map_err(unavailable)?;
+            let current = match entry {
+                Some(entry) if entry.operation == kv::Operation::Put => {
+                    Some((parse_info(&entry.value)?, entry.revision))
+                }
+                _ => None,
+            };
+            let version = |number| ComponentVersion { version: number, digest: digest.clone(), size, kind, created_at: now_rfc3339() };
+            let (info, revision) = match current {
+                Some((info, _)) if info.digest == digest => return Ok((info, false)),
+                Some((mut info, revision)) => {
+                    let next = version(info.version + 1);
+                    info.versions.push(next.clone());
+                    let excess = info.versions.len().saturating_sub(MAX_LISTED_VERSIONS);
+                    info.versions.drain(..excess);
+                    (with_current(info, next), Some(revision))
+                }
+                None => {
+                    let first = version(1);
+                    let info = ComponentInfo {
+                        name: name.to_owned(),
+                        digest: digest.clone(),
+                        size,
+                        kind,
+                        version: 1,
+                        created_at: first.created_at.clone(),
+                        versions: vec![first],
+                    };
+                    (info, None)
+                }
+            };
+            let value = Bytes::from(serde_json::to_vec(&info).map_err(unavailable)?);
+            let written = match revision {
+                Some(revision) => match self.names.update(name, value, revision).await {
+                    Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
+                    other => other.map(drop).map_err(unavailable),
+                },
+                None => match self.names.create(name, value).await {
+                    Err(e) if e.kind() == CreateErrorKind::AlreadyExists => continue,
+                    other => other.map(drop).map_err(unavailable),
+                },
+            };
+            written?;
+            return Ok((info, true));
+        }
+        Err(StoreError::Contended(name.to_owned()))
+    }
+
+    async fn put_bytes(&self, digest: &str, bytes: &[u8], kind: ComponentKind) -> Result<(), StoreError> {
+        match self.objects.info(digest).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == InfoErrorKind::NotFound => {}
+            Err(e) => return Err(unavailable(e)),
+        }
+        let meta = ObjectMetadata {
+            name: digest.to_owned(),
+            metadata: [(KIND_METADATA.to_owned(), kind.as_str().to_owned())].into(),
+            ..Default::default()
+        };
+        let mut reader = bytes;
+        self.objects.put(meta, &mut reader).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Describes a name.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown name.
+    pub async fn describe(&self, name: &str) -> Result<ComponentInfo, StoreError> {
+        match self.names.get(name).await.map_err(unavailable)? {
+            Some(value) => parse_info(&value),
+            None => Err(StoreError::NotFound(name.to_owned())),
+        }
+    }
+
+    /// Every name, sorted.
+    ///
+    /// # Errors
+    /// [`StoreError`] when NATS fails.
+    pub async fn list(&self) -> Result<Vec<ComponentInfo>, StoreError> {
+        let mut names: Vec<String> = match self.names.keys().await {
+            Ok(keys) => keys.try_collect().await.map_err(unavailable)?,
+            Err(e) => return Err(unavailable(e)),
+        };
+        names.sort();
+        let mut infos = Vec::with_capacity(names.len());
+        for name in names {
+            match self.describe(&name).await {
+                Ok(info) => infos.push(info),
+                Err(StoreError::NotFound(_)) => {} // deleted meanwhile
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(infos)
+    }
+
+    /// The digest and kind a reference stands for now.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when nothing has that name or digest.
+    pub async fn resolve(&self, reference: &ComponentRef) -> Result<(String, ComponentKind), StoreError> {
+        match reference {
+            ComponentRef::Name(name) => self.describe(name).await.map(|info| (info.digest, info.kind)),
+            ComponentRef::Digest(digest) => match self.objects.info(digest).await {
+                Ok(info) => {
+                    let kind = info.metadata.get(KIND_METADATA).and_then(|k| ComponentKind::parse(k));
+                    let kind = kind.ok_or_else(|| StoreError::Unavailable(format!("{digest} has no kind")))?;
+                    Ok((digest.clone(), kind))
+                }
+                Err(e) if e.kind() == InfoErrorKind::NotFound => Err(StoreError::NotFound(digest.clone())),
+                Err(e) => Err(unavailable(e)),
+            },
+        }
+    }
+
+    /// The bytes of a digest.
+    ///
+    /// # Errors
+    /// [`StoreError`] when missing or NATS fails.
+    pub async fn bytes(&self, digest: &str) -> Result<Vec<u8>, StoreError> {
+        read_object(&self.objects, digest).await?.ok_or_else(|| StoreError::NotFound(digest.to_owned()))
+    }
+}
+
+/// Reads a whole object; `None` when there is no such object.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] when NATS fails.
+pub async fn read_object(store: &ObjectStore, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    use async_nats::jetstream::object_store::GetErrorKind;
+    let mut object = match store.get(name).await {
+        Ok(object) => object,
+        Err(e) if e.kind() == GetErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unavailable(e)),
+    };
+    let mut bytes = Vec::with_capacity(object.info().size);
+    object.read_to_end(&mut bytes).await.map_err(unavailable)?;
+    Ok(Some(bytes))
+}
+
+fn with_current(mut info: ComponentInfo, current: ComponentVersion) -> ComponentInfo {
+    info.digest = current.digest;
+    info.size = current.size;
+    info.kind = current.kind;
+    info.version = current.version;
+    info.created_at = current.created_at;
+    info
+}
+
+fn parse_info(value: &[u8]) -> Result<ComponentInfo, StoreError> {
+    serde_json::from_slice(value).map_err(|e| StoreError::Unavailable(format!("corrupt component record: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_narrow() {
+        for good in ["hello", "a", "my-job_2", "X9"] {
+            assert!(validate_name(good).is_ok(), "{good}");
+        }
+        let too_long = "a".repeat(65);
+        for bad in ["", "-x", "_x", "a.b", "a b", "a/b", "ä", "a*", too_long.as_str()] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn references_are_digests_or_names() {
+        let digest = digest_of(b"x");
+        assert_eq!(ComponentRef::parse(&digest).ok(), Some(ComponentRef::Digest(digest.clone())));
+        assert_eq!(ComponentRef::parse("hello").ok(), Some(ComponentRef::Name("hello".into())));
+        assert!(ComponentRef::parse("sha256:ABC").is_err());
+        assert!(ComponentRef::parse(&digest.to_uppercase()).is_err());
+    }
+}

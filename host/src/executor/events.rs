@@ -1,0 +1,116 @@
+//! Publishing a job's events to `edge.events.<id>.<kind>`, and batching its output into
+//! chunks while it runs.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use bytes::Bytes;
+use edge_wire::{JobEvent, Output, OutputChunk};
+use tokio::sync::mpsc;
+
+use crate::nats::names;
+use crate::runtime::StreamKind;
+
+/// Longest a partial line waits before it is sent.
+const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+/// A chunk is sent once it holds this much, newline or not.
+const CHUNK_BYTES: usize = 16 * 1024;
+
+/// Publishes events and waits for JetStream to store each.
+#[derive(Clone)]
+pub struct EventPublisher {
+    js: jetstream::Context,
+}
+
+impl EventPublisher {
+    pub fn new(js: jetstream::Context) -> Self {
+        Self { js }
+    }
+
+    /// Publishes `event` for `job_id`. With `dedupe_id`, a repeat inside the stream's
+    /// duplicate window is dropped by JetStream.
+    ///
+    /// # Errors
+    /// When JetStream does not confirm.
+    pub async fn publish(&self, job_id: &str, event: &JobEvent, dedupe_id: Option<&str>) -> anyhow::Result<()> {
+        let payload = Bytes::from(serde_json::to_vec(event)?);
+        let mut message = PublishMessage::build().payload(payload);
+        if let Some(id) = dedupe_id {
+            message = message.message_id(id);
+        }
+        let subject = names::event_subject(job_id, event.kind());
+        self.js.send_publish(subject, message).await?.await?;
+        Ok(())
+    }
+}
+
+/// Sends output chunks of one attempt as they come: a chunk ends at a newline when no
+/// more output is waiting, at [`CHUNK_BYTES`], or after [`FLUSH_INTERVAL`]. Returns when
+/// the job's output is closed and everything is sent.
+pub async fn pump_output(
+    mut output: mpsc::UnboundedReceiver<(StreamKind, Bytes)>,
+    publisher: EventPublisher,
+    job_id: String,
+    attempt: u32,
+) {
+    let mut streams = [PendingStream::new(StreamKind::Stdout), PendingStream::new(StreamKind::Stderr)];
+    let mut ticker = tokio::time::interval(FLUSH_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            received = output.recv() => {
+                let Some(first) = received else { break };
+                let mut next = Some(first);
+                // Take everything already waiting, so a flood becomes few large chunks.
+                while let Some((kind, bytes)) = next {
+                    streams[kind as usize].buffer.extend_from_slice(&bytes);
+                    next = output.try_recv().ok();
+                }
+                for stream in &mut streams {
+                    if stream.buffer.len() >= CHUNK_BYTES || stream.buffer.ends_with(b"\n") {
+                        stream.flush(&publisher, &job_id, attempt).await;
+                    }
+                }
+            }
+            _ = ticker.tick() => {
+                for stream in &mut streams {
+                    stream.flush(&publisher, &job_id, attempt).await;
+                }
+            }
+        }
+    }
+    for stream in &mut streams {
+        stream.flush(&publisher, &job_id, attempt).await;
+    }
+}
+
+struct PendingStream {
+    kind: StreamKind,
+    buffer: Vec<u8>,
+    seq: u64,
+}
+
+impl PendingStream {
+    fn new(kind: StreamKind) -> Self {
+        Self { kind, buffer: Vec::new(), seq: 0 }
+    }
+
+    async fn flush(&mut self, publisher: &EventPublisher, job_id: &str, attempt: u32) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let chunk = OutputChunk { attempt, seq: self.seq, data: Output::from_bytes(&self.buffer, false) };
+        let event = match self.kind {
+            StreamKind::Stdout => JobEvent::Stdout(chunk),
+            StreamKind::Stderr => JobEvent::Stderr(chunk),
+        };
+        // Deduped per attempt and position: a chunk sent twice is stored once.
+        let dedupe = format!("{job_id}.{}.{attempt}.{}", event.kind().as_str(), self.seq);
+        if let Err(e) = publisher.publish(job_id, &event, Some(&dedupe)).await {
+            // The final record still holds all output; only live viewers miss this chunk.
+            tracing::warn!(job = job_id, error = %e, "cannot publish output chunk");
+        }
+        self.buffer.clear();
+        self.seq += 1;
+    }
+}

@@ -1,0 +1,8 @@
+//! An executor node: pulls jobs from the shared `executors` consumer, runs them in the
+//! sandbox, writes the final record, publishes `done`, and only then acks.
+
+mod events;
+mod source;
+mod worker;
+
+pub use worker::{Executor, ExecutorConfig};

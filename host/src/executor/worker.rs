@@ -1,0 +1,274 @@
+//! The job loop of one executor.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use edge_wire::{JobError, JobEvent, JobRecord, JobSpec, JobStatus, Output, Usage};
+use futures::StreamExt as _;
+use tokio::sync::{mpsc, watch};
+
+use super::events::{EventPublisher, pump_output};
+use super::source::NatsSource;
+use crate::clock::{now_ms, now_rfc3339};
+use crate::components::ComponentStore;
+use crate::jobs::{JobStore, JobStoreError};
+use crate::nats::Platform;
+use crate::runtime::{CacheError, ComponentCache, RunInput, RunOutcome, Runtime};
+
+/// How long one pull request waits for a job before it is renewed.
+const PULL_EXPIRES: Duration = Duration::from_secs(10);
+/// Pause after NATS refused a pull, before trying again.
+const PULL_RETRY: Duration = Duration::from_secs(1);
+/// Delay before a job that hit a passing failure is offered again.
+const RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// How one executor is set up.
+#[derive(Debug, Clone)]
+pub struct ExecutorConfig {
+    /// Name in job records and logs.
+    pub id: String,
+    /// Jobs run at once.
+    pub concurrency: u32,
+    /// The consumer's AckWait; in-progress acks go out at a third of it.
+    pub ack_wait: Duration,
+    /// Where precompiled code is cached.
+    pub data_dir: PathBuf,
+    /// Components kept ready in memory.
+    pub cache_capacity: usize,
+}
+
+/// A job that should be offered again later.
+struct Retry(String);
+
+impl From<JobStoreError> for Retry {
+    fn from(e: JobStoreError) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// One executor.
+pub struct Executor {
+    config: ExecutorConfig,
+    jobs: JobStore,
+    events: EventPublisher,
+    cache: ComponentCache<NatsSource>,
+}
+
+impl Executor {
+    /// Sets up the cache over `platform`'s stores.
+    ///
+    /// # Errors
+    /// When the cache directory or the linker cannot be made.
+    pub fn new(config: ExecutorConfig, platform: &Platform, runtime: Runtime) -> anyhow::Result<Self> {
+        let source = NatsSource {
+            components: ComponentStore::new(platform.names.clone(), platform.components.clone()),
+            precompiled: platform.precompiled.clone(),
+        };
+        let cache_dir = config.data_dir.join("precompiled");
+        let cache = ComponentCache::new(runtime, source, &cache_dir, config.cache_capacity)?;
+        Ok(Self { jobs: JobStore::new(platform.jobs.clone()), events: EventPublisher::new(platform.js.clone()), cache, config })
+    }
+
+    /// Pulls and runs jobs until `stop` turns true; then finishes the jobs it has.
+    pub async fn run(self, consumer: consumer::PullConsumer, stop: watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        tracing::info!(executor = %this.config.id, concurrency = this.config.concurrency, "executor ready");
+        let mut slots = tokio::task::JoinSet::new();
+        for _ in 0..this.config.concurrency {
+            slots.spawn(this.clone().slot(consumer.clone(), stop.clone()));
+        }
+        while slots.join_next().await.is_some() {}
+        tracing::info!(executor = %this.config.id, "executor stopped");
+    }
+
+    /// One unit of concurrency: a pull for a single job at a time, so an executor never
+    /// holds jobs it cannot start while others sit idle.
+    async fn slot(self: Arc<Self>, consumer: consumer::PullConsumer, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let batch = consumer.batch().max_messages(1).expires(PULL_EXPIRES).messages().await;
+            let mut batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot pull jobs; retrying");
+                    tokio::time::sleep(PULL_RETRY).await;
+                    continue;
+                }
+            };
+            loop {
+                let next = tokio::select! {
+                    next = batch.next() => next,
+                    _ = stop.changed() => None,
+                };
+                match next {
+                    Some(Ok(message)) => self.handle(message).await,
+                    // An error item is one failed delivery, not the end of the worker.
+                    Some(Err(e)) => tracing::warn!(error = %e, "pull failed"),
+                    None => break,
+                }
+            }
+        }
+    }
+
+    async fn handle(&self, message: jetstream::Message) {
+        let spec: JobSpec = match serde_json::from_slice(&message.payload) {
+            Ok(spec) => spec,
+            Err(e) => {
+                tracing::error!(error = %e, "dropping a job message that is not a job spec");
+                let _ = message.ack_with(AckKind::Term).await;
+                return;
+            }
+        };
+        let attempt = message.info().map(|info| u32::try_from(info.delivered).unwrap_or(u32::MAX)).unwrap_or(1);
+        let id = spec.id.clone();
+
+        // Long jobs must not be redelivered while they run.
+        let keep_alive = {
+            let message = message.clone();
+            let every = self.config.ack_wait / 3;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    if let Err(e) = message.ack_with(AckKind::Progress).await {
+                        tracing::warn!(error = %e, "cannot extend the job's ack deadline");
+                    }
+                }
+            })
+        };
+        let result = self.process(spec, attempt).await;
+        keep_alive.abort();
+        match result {
+            Ok(()) => {
+                if let Err(e) = message.double_ack().await {
+                    // The record is final; a redelivery sees that and only acks.
+                    tracing::warn!(job = %id, error = %e, "ack not confirmed");
+                }
+            }
+            Err(Retry(reason)) => {
+                tracing::warn!(job = %id, %reason, "job will be retried");
+                let _ = message.ack_with(AckKind::Nak(Some(RETRY_DELAY))).await;
+            }
+        }
+    }
+
+    async fn process(&self, spec: JobSpec, attempt: u32) -> Result<(), Retry> {
+        let Some((mut record, revision)) = self.jobs.get(&spec.id).await? else {
+            tracing::error!(job = %spec.id, "job has no record (expired?); dropping it");
+            return Ok(());
+        };
+        if record.status.is_final() {
+            // Finished by an earlier attempt that died before its ack: make sure `done`
+            // went out (deduped if it did), then let the message go.
+            tracing::info!(job = %spec.id, status = record.status.as_str(), "job already final");
+            return self.publish_done(&record).await;
+        }
+        let started_ms = now_ms();
+        record.status = JobStatus::Running;
+        record.attempts = attempt;
+        record.executor = Some(self.config.id.clone());
+        record.started_at = Some(now_rfc3339());
+        let revision = self.jobs.update(&record, revision).await?;
+        let status = JobEvent::Status { status: JobStatus::Running, attempt, executor: record.executor.clone() };
+        if let Err(e) = self.events.publish(&spec.id, &status, None).await {
+            tracing::warn!(job = %spec.id, error = %e, "cannot publish status");
+        }
+        tracing::info!(job = %spec.id, attempt, digest = %spec.digest, "job started");
+
+        let outcome = match self.prepare_and_run(&spec, attempt).await {
+            Ok(outcome) => outcome,
+            Err(CacheError::Unavailable { reason, .. }) => return Err(Retry(reason)),
+            Err(e @ CacheError::Unusable { .. }) => failed_before_start("component_unusable", e.to_string()),
+        };
+        fill_record(&mut record, outcome, started_ms.saturating_sub(spec.submitted_at_ms));
+        match self.jobs.update(&record, revision).await {
+            Ok(_) => {}
+            Err(JobStoreError::Conflict) => {
+                // Someone else wrote meanwhile (another attempt after a lost lease): keep
+                // theirs if it is final, else let the job come round again.
+                return match self.jobs.get(&spec.id).await? {
+                    Some((other, _)) if other.status.is_final() => Ok(()),
+                    _ => Err(Retry("record changed while the job ran".into())),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(
+            job = %spec.id,
+            status = record.status.as_str(),
+            exit_code = ?record.exit_code,
+            wall_ms = record.usage.wall_ms,
+            "job finished"
+        );
+        self.publish_done(&record).await
+    }
+
+    async fn publish_done(&self, record: &JobRecord) -> Result<(), Retry> {
+        let done = JobEvent::Done(Box::new(record.clone()));
+        let dedupe = format!("{}.done", record.id);
+        self.events.publish(&record.id, &done, Some(&dedupe)).await.map_err(|e| Retry(format!("cannot publish done: {e}")))
+    }
+
+    async fn prepare_and_run(&self, spec: &JobSpec, attempt: u32) -> Result<RunOutcome, CacheError> {
+        let runtime = self.cache.runtime();
+        let max_memory_mb = runtime.settings().max_memory_mb;
+        if spec.limits.memory_mb > max_memory_mb {
+            let reason = format!("the job asks for {} MiB; this executor allows {max_memory_mb} MiB", spec.limits.memory_mb);
+            return Ok(failed_before_start("executor_limits", reason));
+        }
+        let stdin = match STANDARD.decode(&spec.stdin_base64) {
+            Ok(stdin) => stdin,
+            Err(e) => return Ok(failed_before_start("invalid_spec", format!("stdin is not base64: {e}"))),
+        };
+        let (ready, loaded_from) = self.cache.get(&spec.digest).await?;
+        tracing::info!(digest = %spec.digest, source = loaded_from.as_str(), "component loaded");
+
+        let (sink, output) = mpsc::unbounded_channel();
+        let pump = tokio::spawn(pump_output(output, self.events.clone(), spec.id.clone(), attempt));
+        let input = RunInput {
+            args: spec.args.clone(),
+            env: spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            stdin,
+            limits: spec.limits,
+            sink: Some(sink),
+        };
+        let outcome = runtime.run_command(&ready, input).await;
+        // The sink closed with the store: the pump sends what is left and ends.
+        let _ = pump.await;
+        Ok(outcome)
+    }
+}
+
+fn failed_before_start(code: &str, message: String) -> RunOutcome {
+    RunOutcome {
+        status: JobStatus::Failed,
+        exit_code: None,
+        error: Some(JobError { code: code.into(), message }),
+        stdout: Vec::new(),
+        stderr: Vec::new(),
+        stdout_truncated: false,
+        stderr_truncated: false,
+        wall: Duration::ZERO,
+        fuel_used: None,
+        peak_memory_bytes: 0,
+        output_bytes: 0,
+    }
+}
+
+fn fill_record(record: &mut JobRecord, outcome: RunOutcome, queue_ms: u64) {
+    record.status = outcome.status;
+    record.exit_code = outcome.exit_code;
+    record.error = outcome.error;
+    record.stdout = Output::from_bytes(&outcome.stdout, outcome.stdout_truncated);
+    record.stderr = Output::from_bytes(&outcome.stderr, outcome.stderr_truncated);
+    record.usage = Usage {
+        wall_ms: u64::try_from(outcome.wall.as_millis()).unwrap_or(u64::MAX),
+        queue_ms,
+        fuel_used: outcome.fuel_used,
+        peak_memory_bytes: outcome.peak_memory_bytes,
+        output_bytes: outcome.output_bytes,
+    };
+    record.finished_at = Some(now_rfc3339());
+}

@@ -1,0 +1,186 @@
+//! Turns a job request into a queued job: checks it, records it, and publishes it to the
+//! executors' work queue with the job id as the dedupe id.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use edge_wire::{ComponentKind, EventKind, JobRecord, JobRequest, JobSpec, JobStatus, Usage};
+use futures::StreamExt as _;
+
+use super::{JobStore, JobStoreError, LimitError, LimitPolicy};
+use crate::clock::{now_ms, now_rfc3339};
+use crate::components::{ComponentRef, ComponentStore, NameError, StoreError};
+use crate::nats::names;
+
+/// Why a submission was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The request is malformed.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The component reference is neither a name nor a digest.
+    #[error(transparent)]
+    InvalidName(#[from] NameError),
+    /// A limit is out of range.
+    #[error(transparent)]
+    Limits(#[from] LimitError),
+    /// No such component.
+    #[error("no component {0}: upload it with POST /v1/components?name=...")]
+    ComponentNotFound(String),
+    /// The component is not of a kind that runs as a job.
+    #[error("component {reference} is a `{kind}` component; only `command` components run as jobs here")]
+    UnsupportedKind { reference: String, kind: &'static str },
+    /// NATS failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for SubmitError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => Self::ComponentNotFound(what),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<JobStoreError> for SubmitError {
+    fn from(e: JobStoreError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// Submits jobs. One per host; cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub components: ComponentStore,
+    pub jobs: JobStore,
+    pub js: jetstream::Context,
+    pub client: async_nats::Client,
+    pub policy: LimitPolicy,
+}
+
+impl Dispatcher {
+    /// Queues a job. With `wait`, waits up to that long for it to finish and returns the
+    /// record as it is then (final or not).
+    ///
+    /// # Errors
+    /// [`SubmitError`] saying what is wrong with the request, or that NATS failed.
+    pub async fn submit(&self, request: JobRequest, wait: Option<Duration>) -> Result<JobRecord, SubmitError> {
+        let stdin = stdin_bytes(&request)?;
+        check_args_and_env(&request)?;
+        let reference = ComponentRef::parse(&request.component)?;
+        let limits = self.policy.resolve(&request.limits)?;
+        let (digest, kind) = self.components.resolve(&reference).await?;
+        if kind != ComponentKind::Command {
+            return Err(SubmitError::UnsupportedKind { reference: request.component, kind: kind.as_str() });
+        }
+
+        let id = uuid::Uuid::now_v7().to_string();
+        let record = JobRecord {
+            id: id.clone(),
+            component: request.component.clone(),
+            digest: digest.clone(),
+            args: request.args.clone(),
+            status: JobStatus::Queued,
+            exit_code: None,
+            stdout: Default::default(),
+            stderr: Default::default(),
+            error: None,
+            attempts: 0,
+            executor: None,
+            limits,
+            usage: Usage::default(),
+            created_at: now_rfc3339(),
+            started_at: None,
+            finished_at: None,
+        };
+        let spec = JobSpec {
+            id: id.clone(),
+            digest,
+            args: request.args,
+            env: request.env,
+            stdin_base64: STANDARD.encode(stdin),
+            limits,
+            submitted_at_ms: now_ms(),
+        };
+        // Subscribe before publishing so the `done` event cannot slip past.
+        let mut done = match wait {
+            Some(_) => Some(
+                self.client
+                    .subscribe(names::event_subject(&id, EventKind::Done))
+                    .await
+                    .map_err(|e| SubmitError::Unavailable(e.to_string()))?,
+            ),
+            None => None,
+        };
+        self.jobs.create(&record).await?;
+        if let Err(e) = self.publish(&spec).await {
+            self.mark_undispatched(&id, &e).await;
+            return Err(e);
+        }
+        metrics::counter!("edge_jobs_submitted_total").increment(1);
+
+        if let (Some(wait), Some(done)) = (wait, done.as_mut()) {
+            let _ = tokio::time::timeout(wait, done.next()).await;
+            if let Some((current, _)) = self.jobs.get(&id).await? {
+                return Ok(current);
+            }
+        }
+        Ok(record)
+    }
+
+    async fn publish(&self, spec: &JobSpec) -> Result<(), SubmitError> {
+        let payload = serde_json::to_vec(spec).map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+        let message = PublishMessage::build().payload(Bytes::from(payload)).message_id(&spec.id);
+        let ack = self
+            .js
+            .send_publish(names::JOBS_SUBMIT, message)
+            .await
+            .map_err(|e| SubmitError::Unavailable(format!("cannot queue the job: {e}")))?;
+        ack.await.map_err(|e| SubmitError::Unavailable(format!("the job queue did not confirm: {e}")))?;
+        Ok(())
+    }
+
+    /// A record whose job never reached the queue must not stay `queued` for ever.
+    async fn mark_undispatched(&self, id: &str, cause: &SubmitError) {
+        if let Ok(Some((mut record, revision))) = self.jobs.get(id).await {
+            record.status = JobStatus::Failed;
+            record.error = Some(edge_wire::JobError { code: "dispatch".into(), message: cause.to_string() });
+            record.finished_at = Some(now_rfc3339());
+            if let Err(e) = self.jobs.update(&record, revision).await {
+                tracing::warn!(job = id, error = %e, "cannot mark undispatched job failed");
+            }
+        }
+    }
+}
+
+fn stdin_bytes(request: &JobRequest) -> Result<Vec<u8>, SubmitError> {
+    match (&request.stdin, &request.stdin_base64) {
+        (Some(_), Some(_)) => Err(SubmitError::InvalidRequest("give `stdin` or `stdin_base64`, not both".into())),
+        (Some(text), None) => Ok(text.as_bytes().to_vec()),
+        (None, Some(b64)) => STANDARD
+            .decode(b64)
+            .map_err(|e| SubmitError::InvalidRequest(format!("`stdin_base64` is not valid base64: {e}"))),
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
+fn check_args_and_env(request: &JobRequest) -> Result<(), SubmitError> {
+    let invalid = |m: String| Err(SubmitError::InvalidRequest(m));
+    if request.args.iter().any(|a| a.contains('\0')) {
+        return invalid("`args` must not contain NUL characters".into());
+    }
+    for (key, value) in &request.env {
+        if key.is_empty() || key.contains(['=', '\0']) {
+            return invalid(format!("env name {key:?} must be non-empty, without `=` or NUL"));
+        }
+        if value.contains('\0') {
+            return invalid(format!("env value of {key:?} must not contain NUL"));
+        }
+    }
+    Ok(())
+}

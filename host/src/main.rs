@@ -1,0 +1,33 @@
+//! `edge`: one binary for every role of the platform. See `edge --help`.
+
+mod api;
+mod cli;
+mod clock;
+mod components;
+mod executor;
+mod jobs;
+mod logging;
+mod telemetry;
+mod nats;
+mod runtime;
+
+use clap::Parser as _;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    logging::init(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli.command.execute()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

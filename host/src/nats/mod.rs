@@ -1,0 +1,7 @@
+//! edge on NATS: the names, connecting with clear errors, and creating the streams,
+//! consumer and buckets that `nats/` defines.
+
+pub mod names;
+mod setup;
+
+pub use setup::{connect, ensure_executors_consumer, ensure_platform, Platform};

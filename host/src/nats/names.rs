@@ -1,0 +1,52 @@
+//! Every name edge uses on NATS, with builders and parsers, so no other code formats a
+//! subject by hand. `nats/` holds the definitions of the streams, consumer and buckets
+//! named here.
+
+use edge_wire::EventKind;
+
+/// Work-queue stream of jobs to run.
+pub const JOBS_STREAM: &str = "EDGE_JOBS";
+/// Subject jobs are submitted on.
+pub const JOBS_SUBMIT: &str = "edge.jobs.submit";
+/// Durable pull consumer shared by all executors.
+pub const EXECUTORS_CONSUMER: &str = "executors";
+/// Stream of job events.
+pub const EVENTS_STREAM: &str = "EDGE_EVENTS";
+/// KV bucket of job records.
+pub const JOBS_BUCKET: &str = "edge_jobs";
+/// KV bucket of component names.
+pub const NAMES_BUCKET: &str = "edge_names";
+/// Object store of component bytes.
+pub const COMPONENTS_BUCKET: &str = "edge_components";
+/// Object store of precompiled components.
+pub const PRECOMPILED_BUCKET: &str = "edge_precompiled";
+
+const EVENTS_PREFIX: &str = "edge.events";
+
+/// `edge.events.<job_id>.<kind>`
+pub fn event_subject(job_id: &str, kind: EventKind) -> String {
+    format!("{EVENTS_PREFIX}.{job_id}.{}", kind.as_str())
+}
+
+/// `edge.events.*.<kind>`: one kind of event of every job.
+pub fn all_jobs_event_subject(kind: EventKind) -> String {
+    format!("{EVENTS_PREFIX}.*.{}", kind.as_str())
+}
+
+/// Object name of a component's native code for one engine: the digest and the engine's
+/// fingerprint (wasmtime version and every setting that changes generated code).
+pub fn precompiled_object(digest: &str, engine_fingerprint: &str) -> String {
+    format!("{digest}/{engine_fingerprint}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_subjects_name_job_and_kind() {
+        assert_eq!(event_subject("0193-abc", EventKind::Done), "edge.events.0193-abc.done");
+        assert_eq!(all_jobs_event_subject(EventKind::Stdout), "edge.events.*.stdout");
+        assert_eq!(precompiled_object("sha256:ab", "f00"), "sha256:ab/f00");
+    }
+}

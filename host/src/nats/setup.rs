@@ -1,0 +1,197 @@
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use async_nats::jetstream::{self, consumer, kv, object_store, stream};
+use serde::Deserialize;
+
+use super::names;
+
+/// The definitions in `nats/`, built into the binary so a node needs no files to start.
+const STREAM_DEFINITIONS: [(&str, &str); 2] = [
+    (names::JOBS_STREAM, include_str!("../../../nats/streams/EDGE_JOBS.json")),
+    (names::EVENTS_STREAM, include_str!("../../../nats/streams/EDGE_EVENTS.json")),
+];
+const EXECUTORS_CONSUMER: &str = include_str!("../../../nats/consumers/executors.json");
+const BUCKETS: &str = include_str!("../../../nats/buckets.json");
+
+/// How long to wait for the first connection before telling the user NATS is not there.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Deserialize)]
+struct ConsumerDefinition {
+    stream_name: String,
+    config: consumer::pull::Config,
+}
+
+#[derive(Deserialize)]
+struct BucketDefinitions {
+    key_value: Vec<KvDefinition>,
+    object_store: Vec<ObjectStoreDefinition>,
+}
+
+#[derive(Deserialize)]
+struct KvDefinition {
+    bucket: String,
+    description: String,
+    history: i64,
+    max_age_secs: u64,
+    max_value_size: i32,
+}
+
+#[derive(Deserialize)]
+struct ObjectStoreDefinition {
+    bucket: String,
+    description: String,
+}
+
+/// Handles on everything edge keeps in NATS.
+#[derive(Clone)]
+pub struct Platform {
+    pub client: async_nats::Client,
+    pub js: jetstream::Context,
+    pub jobs: kv::Store,
+    pub names: kv::Store,
+    pub components: object_store::ObjectStore,
+    pub precompiled: object_store::ObjectStore,
+}
+
+/// Connects to NATS and checks that JetStream is there.
+///
+/// # Errors
+/// With a message that says what to do when the server cannot be reached or has no
+/// JetStream.
+pub async fn connect(url: &str, client_name: &str) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
+    let client = async_nats::ConnectOptions::new()
+        .name(client_name)
+        .connection_timeout(CONNECT_TIMEOUT)
+        // After the first connection, keep trying for ever: a restarted server is normal.
+        .max_reconnects(None)
+        .connect(url)
+        .await
+        .with_context(|| {
+            format!("cannot reach NATS at {url}: is nats-server running there? (`just nats` starts one)")
+        })?;
+    let js = jetstream::new(client.clone());
+    match tokio::time::timeout(CONNECT_TIMEOUT, js.query_account()).await {
+        Ok(Ok(_)) => Ok((client, js)),
+        Ok(Err(e)) => bail!(
+            "NATS at {url} has no JetStream ({e}): start nats-server with -js, or with a \
+             `jetstream {{}}` block in its config (nats/nats-server.conf has one)"
+        ),
+        Err(_) => bail!("NATS at {url} did not answer a JetStream request in {CONNECT_TIMEOUT:?}"),
+    }
+}
+
+/// Creates the streams and buckets that are missing and opens them all.
+///
+/// # Errors
+/// When NATS refuses to create or open one of them.
+pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context) -> anyhow::Result<Platform> {
+    for (name, json) in STREAM_DEFINITIONS {
+        let config: stream::Config =
+            serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
+        js.get_or_create_stream(config).await.with_context(|| format!("creating stream {name}"))?;
+    }
+    let buckets: BucketDefinitions = serde_json::from_str(BUCKETS).context("nats/buckets.json")?;
+    let mut kvs = Vec::new();
+    for def in buckets.key_value {
+        let store = match js.get_key_value(&def.bucket).await {
+            Ok(store) => store,
+            Err(_) => js
+                .create_key_value(kv::Config {
+                    bucket: def.bucket.clone(),
+                    description: def.description,
+                    history: def.history,
+                    max_age: Duration::from_secs(def.max_age_secs),
+                    max_value_size: def.max_value_size,
+                    max_bytes: -1,
+                    ..Default::default()
+                })
+                .await
+                .with_context(|| format!("creating key-value bucket {}", def.bucket))?,
+        };
+        kvs.push((def.bucket, store));
+    }
+    let mut objects = Vec::new();
+    for def in buckets.object_store {
+        let store = match js.get_object_store(&def.bucket).await {
+            Ok(store) => store,
+            Err(_) => js
+                .create_object_store(object_store::Config {
+                    bucket: def.bucket.clone(),
+                    description: Some(def.description),
+                    max_bytes: -1,
+                    ..Default::default()
+                })
+                .await
+                .with_context(|| format!("creating object store {}", def.bucket))?,
+        };
+        objects.push((def.bucket, store));
+    }
+    Ok(Platform {
+        jobs: take(&mut kvs, names::JOBS_BUCKET)?,
+        names: take(&mut kvs, names::NAMES_BUCKET)?,
+        components: take(&mut objects, names::COMPONENTS_BUCKET)?,
+        precompiled: take(&mut objects, names::PRECOMPILED_BUCKET)?,
+        client,
+        js,
+    })
+}
+
+fn take<T>(list: &mut Vec<(String, T)>, name: &str) -> anyhow::Result<T> {
+    let index = list
+        .iter()
+        .position(|(bucket, _)| bucket == name)
+        .with_context(|| format!("nats/buckets.json does not define {name}"))?;
+    Ok(list.swap_remove(index).1)
+}
+
+/// Creates the shared `executors` consumer, or brings it in line with its definition and
+/// this executor's `ack_wait`.
+///
+/// # Errors
+/// When NATS refuses the consumer.
+pub async fn ensure_executors_consumer(
+    js: &jetstream::Context,
+    ack_wait: Option<Duration>,
+) -> anyhow::Result<consumer::Consumer<consumer::pull::Config>> {
+    let def: ConsumerDefinition = serde_json::from_str(EXECUTORS_CONSUMER).context("nats/consumers/executors.json")?;
+    let mut config = def.config;
+    if let Some(ack_wait) = ack_wait {
+        config.ack_wait = ack_wait;
+    }
+    let stream = js.get_stream(&def.stream_name).await.with_context(|| format!("opening stream {}", def.stream_name))?;
+    stream
+        .create_consumer(config)
+        .await
+        .with_context(|| format!("creating consumer {} on {}", names::EXECUTORS_CONSUMER, def.stream_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_definition_parses_and_matches_the_names() {
+        for (name, json) in STREAM_DEFINITIONS {
+            let config: stream::Config = serde_json::from_str(json).expect(name);
+            assert_eq!(config.name, name);
+        }
+        let jobs: stream::Config = serde_json::from_str(STREAM_DEFINITIONS[0].1).expect("jobs");
+        assert_eq!(jobs.retention, stream::RetentionPolicy::WorkQueue);
+        assert_eq!(jobs.subjects, vec![names::JOBS_SUBMIT.to_string()]);
+        assert!(jobs.duplicate_window > Duration::ZERO);
+
+        let consumer: ConsumerDefinition = serde_json::from_str(EXECUTORS_CONSUMER).expect("consumer");
+        assert_eq!(consumer.stream_name, names::JOBS_STREAM);
+        assert_eq!(consumer.config.durable_name.as_deref(), Some(names::EXECUTORS_CONSUMER));
+        assert_eq!(consumer.config.ack_policy, consumer::AckPolicy::Explicit);
+        assert!(consumer.config.max_deliver > 1);
+
+        let buckets: BucketDefinitions = serde_json::from_str(BUCKETS).expect("buckets");
+        let kv: Vec<_> = buckets.key_value.iter().map(|b| b.bucket.as_str()).collect();
+        assert_eq!(kv, [names::JOBS_BUCKET, names::NAMES_BUCKET]);
+        let objects: Vec<_> = buckets.object_store.iter().map(|b| b.bucket.as_str()).collect();
+        assert_eq!(objects, [names::COMPONENTS_BUCKET, names::PRECOMPILED_BUCKET]);
+    }
+}

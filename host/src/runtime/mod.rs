@@ -1,0 +1,14 @@
+//! The wasmtime side of edge, narrowed to what executors need: one engine with the pooling
+//! allocator and an epoch ticker, a sandboxed store per job, and a cache of ready-to-run
+//! components.
+
+mod cache;
+mod engine;
+mod limiter;
+mod output;
+mod run;
+
+pub use cache::{CacheError, ComponentCache, ComponentSource};
+pub use engine::{EngineSettings, Runtime};
+pub use output::StreamKind;
+pub use run::{RunInput, RunOutcome};

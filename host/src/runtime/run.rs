@@ -1,0 +1,158 @@
+//! Runs one `wasi:cli` command in a fresh, empty sandbox and says how it ended.
+
+use std::time::{Duration, Instant};
+
+use edge_wire::{JobError, JobStatus, Limits};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap};
+use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::engine::deadline_ticks;
+use super::limiter::JobLimiter;
+use super::output::{OutputCapture, OutputLimitExceeded, OutputSink, StreamKind};
+use super::Runtime;
+
+/// Time a job blocked in the host (e.g. sleeping) gets past its deadline before it is
+/// dropped; a job burning CPU is stopped by the epoch deadline instead.
+const HOST_WAIT_GRACE: Duration = Duration::from_millis(50);
+
+/// Everything one run needs besides the component.
+pub struct RunInput {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub stdin: Vec<u8>,
+    pub limits: Limits,
+    /// Receives output while the job runs.
+    pub sink: Option<OutputSink>,
+}
+
+/// How a run ended.
+pub struct RunOutcome {
+    pub status: JobStatus,
+    pub exit_code: Option<i32>,
+    pub error: Option<JobError>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub stdout_truncated: bool,
+    pub stderr_truncated: bool,
+    pub wall: Duration,
+    pub fuel_used: Option<u64>,
+    pub peak_memory_bytes: u64,
+    pub output_bytes: u64,
+}
+
+/// State of one job's store: WASI with nothing granted, and the memory limiter.
+pub struct SandboxState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: JobLimiter,
+}
+
+impl WasiView for SandboxState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// The pre-instantiated form of a command, ready to run many times.
+pub type ReadyCommand = CommandPre<SandboxState>;
+
+impl Runtime {
+    /// Runs `command` once under `input.limits`. Never fails: every way a run can end is
+    /// an outcome.
+    pub async fn run_command(&self, command: &ReadyCommand, input: RunInput) -> RunOutcome {
+        let limits = input.limits;
+        let capture = OutputCapture::new(limits.max_output_bytes, input.sink);
+        let wasi = sandbox_wasi(&input.args, &input.env, input.stdin, &capture);
+        let memory_cap = usize::try_from(limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let state = SandboxState { wasi, table: ResourceTable::new(), limiter: JobLimiter::new(memory_cap) };
+        let mut store = Store::new(self.engine(), state);
+        store.limiter(|s| &mut s.limiter);
+        let fuel_budget = limits.fuel.unwrap_or(u64::MAX);
+        let fuel_set = store.set_fuel(fuel_budget);
+        let timeout = Duration::from_millis(limits.timeout_ms);
+        store.set_epoch_deadline(deadline_ticks(timeout));
+        store.epoch_deadline_trap();
+
+        let started = Instant::now();
+        let run = async {
+            fuel_set?;
+            let command = command.instantiate_async(&mut store).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        };
+        let result = tokio::time::timeout(timeout + HOST_WAIT_GRACE, run).await;
+        let wall = started.elapsed();
+
+        let fuel_used = limits.fuel.map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
+        let limiter = &store.data().limiter;
+        let (memory_exceeded, peak) = (limiter.exceeded(), limiter.peak_bytes() as u64);
+        let out = capture.finish();
+        let (status, exit_code, error) = classify(result, memory_exceeded, &limits);
+        RunOutcome {
+            status,
+            exit_code,
+            error,
+            stdout: out.stdout,
+            stderr: out.stderr,
+            stdout_truncated: out.stdout_truncated,
+            stderr_truncated: out.stderr_truncated,
+            wall,
+            fuel_used,
+            peak_memory_bytes: peak,
+            output_bytes: out.written,
+        }
+    }
+}
+
+/// A WASI context that grants nothing but the job's own args, env and stdio: no files,
+/// no sockets, no name lookups, no inherited environment.
+fn sandbox_wasi(args: &[String], env: &[(String, String)], stdin: Vec<u8>, capture: &OutputCapture) -> WasiCtx {
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .arg("main")
+        .args(args)
+        .envs(env)
+        .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(stdin))
+        .stdout(capture.stream(StreamKind::Stdout))
+        .stderr(capture.stream(StreamKind::Stderr))
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    builder.build()
+}
+
+type RunResult = Result<wasmtime::Result<Result<(), ()>>, tokio::time::error::Elapsed>;
+
+fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobStatus, Option<i32>, Option<JobError>) {
+    let error = |code: &str, message: String| Some(JobError { code: code.into(), message });
+    let timed_out = || error("timeout", format!("the job ran past its deadline of {} ms", limits.timeout_ms));
+    match result {
+        Err(_elapsed) => (JobStatus::TimedOut, None, timed_out()),
+        Ok(Ok(Ok(()))) => (JobStatus::Succeeded, Some(0), None),
+        Ok(Ok(Err(()))) => (JobStatus::Failed, Some(1), None),
+        Ok(Err(e)) => {
+            if let Some(exit) = e.downcast_ref::<I32Exit>() {
+                let status = if exit.0 == 0 { JobStatus::Succeeded } else { JobStatus::Failed };
+                return (status, Some(exit.0), None);
+            }
+            if memory_exceeded {
+                let message = format!("the job tried to use more than {} MiB of memory", limits.memory_mb);
+                return (JobStatus::MemoryExceeded, None, error("memory_limit", message));
+            }
+            if let Some(exceeded) = e.downcast_ref::<OutputLimitExceeded>() {
+                return (JobStatus::Failed, None, error("output_limit", exceeded.to_string()));
+            }
+            match e.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => (JobStatus::TimedOut, None, timed_out()),
+                Some(Trap::OutOfFuel) => {
+                    let budget = limits.fuel.unwrap_or_default();
+                    (JobStatus::Failed, None, error("fuel_exhausted", format!("the job used all of its {budget} fuel")))
+                }
+                Some(Trap::StackOverflow) => (JobStatus::Failed, None, error("stack_overflow", format!("{e:#}"))),
+                Some(_) => (JobStatus::Failed, None, error("trap", format!("{e:#}"))),
+                None => (JobStatus::Failed, None, error("runtime", format!("{e:#}"))),
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Wire types of edge: the JSON that hosts, executors, clients and the web UI exchange.
+//!
+//! Defined once here so every side agrees. The crate has no I/O and compiles for
+//! `wasm32-unknown-unknown`, so the Leptos UI uses the very same types.
+#![warn(missing_docs)]
+
+mod component;
+mod error;
+mod event;
+mod job;
+mod output;
+
+pub use component::{ComponentInfo, ComponentKind, ComponentVersion};
+pub use error::{ErrorBody, ErrorResponse};
+pub use event::{EventKind, JobEvent, OutputChunk};
+pub use job::{
+    JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits,
+    LimitsRequest, Usage,
+};
+pub use output::Output;
