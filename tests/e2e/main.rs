@@ -1,1 +1,12 @@
+//! End-to-end tests of edge: a real nats-server, `edge serve` and `edge executor`
+//! processes, and guest components built for `wasm32-wasip2` (`just guests`).
+//! `just test` builds everything and runs them.
 
+mod support;
+
+mod cli;
+mod components;
+mod faults;
+mod jobs;
+mod observability;
+mod sandbox;

@@ -6,7 +6,7 @@ fn main() {
         }
         Err(e) => {
             eprintln!("cannot read /etc/passwd: {e}");
-            std::process::exit(3);
+            edge_guests::exit(3);
         }
     }
 }

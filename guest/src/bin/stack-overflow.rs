@@ -1,10 +1,12 @@
+//! Hostile: recurses without end, so the wasm call stack runs out.
 #![allow(unconditional_recursion)]
-//! Hostile: recurses without end.
-fn dive(depth: u64, pad: [u8; 256]) -> u64 {
-    let pad = std::hint::black_box(pad);
-    dive(depth + 1, pad) + u64::from(pad[(depth % 256) as usize])
+use std::hint::black_box;
+
+fn dive(depth: u64) -> u64 {
+    // Not a tail call, and opaque to the optimiser, so every level is a real frame.
+    black_box(dive(black_box(depth + 1))) ^ depth
 }
 
 fn main() {
-    println!("{}", dive(0, [7; 256]));
+    println!("{}", dive(0));
 }

@@ -11,7 +11,7 @@ fn main() {
         }
         Err(e) => {
             eprintln!("cannot connect to {addr}: {e}");
-            std::process::exit(3);
+            edge_guests::exit(3);
         }
     }
 }

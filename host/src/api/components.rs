@@ -22,9 +22,6 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<ComponentInfo>), ApiError> {
-    let Query(query) = query?;
-    let name = query.name.ok_or_else(|| ApiError::bad_request("invalid_name", "give the component a name: POST /v1/components?name=NAME"))?;
-    validate_name(&name)?;
     let limit = state.limits.max_component_bytes;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
@@ -38,6 +35,10 @@ pub async fn upload(
             ApiError::bad_request("invalid_body", format!("cannot read the body: {e}"))
         }
     })?;
+    // Checked after the body is read: answering mid-upload cuts the client off.
+    let Query(query) = query?;
+    let name = query.name.ok_or_else(|| ApiError::bad_request("invalid_name", "give the component a name: POST /v1/components?name=NAME"))?;
+    validate_name(&name)?;
     let kind = inspect(&bytes)?;
     let (info, created) = state.dispatcher.components.upload(&name, bytes, kind).await?;
     tracing::info!(name = %info.name, digest = %info.digest, version = info.version, created, "component uploaded");

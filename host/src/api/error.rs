@@ -1,7 +1,7 @@
 //! The one error type of the HTTP edge.
 
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use edge_wire::{ErrorBody, ErrorResponse};
@@ -47,7 +47,12 @@ impl IntoResponse for ApiError {
             tracing::warn!(code = self.code, message = %self.message, "request failed");
         }
         let body = ErrorResponse { error: ErrorBody { code: self.code.to_owned(), message: self.message } };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body was never read: the connection cannot carry another request.
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }
 

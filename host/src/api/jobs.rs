@@ -48,7 +48,7 @@ pub async fn submit(
     if record.status.is_final() {
         return Ok((StatusCode::OK, Json(record)).into_response());
     }
-    let links = JobLinks { record: format!("/v1/jobs/{}", record.id), events: format!("/v1/jobs/{}/events", record.id) };
+    let links = JobLinks { record: format!("/v1/jobs/{}", record.id) };
     let accepted = JobAccepted { id: record.id, status: record.status, links };
     Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
 }

@@ -84,10 +84,11 @@ fn mib_to_bytes(mib: u64) -> anyhow::Result<usize> {
         .with_context(|| format!("max memory of {mib} MiB does not fit this machine"))
 }
 
-/// Epoch deadline, in ticks, for a wall-clock timeout.
+/// Epoch deadline, in ticks, for a wall-clock timeout. One tick more than the division:
+/// the next tick may come at once, and a job must never be stopped before its time.
 pub(crate) fn deadline_ticks(timeout: Duration) -> u64 {
     let tick = EPOCH_TICK.as_millis().max(1);
-    u64::try_from(timeout.as_millis().div_ceil(tick)).unwrap_or(u64::MAX).max(1)
+    u64::try_from(timeout.as_millis().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
 }
 
 /// One ticker thread per engine. It holds only a weak reference, so it ends with the engine.
@@ -129,10 +130,10 @@ mod tests {
 
     #[test]
     fn deadlines_round_up_to_whole_ticks() {
-        assert_eq!(deadline_ticks(Duration::from_millis(1)), 1);
-        assert_eq!(deadline_ticks(Duration::from_millis(10)), 1);
-        assert_eq!(deadline_ticks(Duration::from_millis(11)), 2);
-        assert_eq!(deadline_ticks(Duration::from_secs(30)), 3000);
+        assert_eq!(deadline_ticks(Duration::from_millis(1)), 2);
+        assert_eq!(deadline_ticks(Duration::from_millis(10)), 2);
+        assert_eq!(deadline_ticks(Duration::from_millis(11)), 3);
+        assert_eq!(deadline_ticks(Duration::from_secs(30)), 3001);
     }
 
     #[test]

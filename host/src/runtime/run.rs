@@ -122,6 +122,19 @@ fn sandbox_wasi(args: &[String], env: &[(String, String)], stdin: Vec<u8>, captu
     builder.build()
 }
 
+/// The trap and the innermost guest frame, without the full backtrace.
+fn trap_message(trap: &Trap, error: &wasmtime::Error) -> String {
+    let frame = error
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .and_then(|bt| bt.frames().first())
+        .map(|f| match f.func_name() {
+            Some(name) => format!(" in {name}"),
+            None => format!(" in wasm function {}", f.func_index()),
+        })
+        .unwrap_or_default();
+    format!("{trap}{frame}")
+}
+
 type RunResult = Result<wasmtime::Result<Result<(), ()>>, tokio::time::error::Elapsed>;
 
 fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobStatus, Option<i32>, Option<JobError>) {
@@ -149,8 +162,8 @@ fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobSt
                     let budget = limits.fuel.unwrap_or_default();
                     (JobStatus::Failed, None, error("fuel_exhausted", format!("the job used all of its {budget} fuel")))
                 }
-                Some(Trap::StackOverflow) => (JobStatus::Failed, None, error("stack_overflow", format!("{e:#}"))),
-                Some(_) => (JobStatus::Failed, None, error("trap", format!("{e:#}"))),
+                Some(trap @ Trap::StackOverflow) => (JobStatus::Failed, None, error("stack_overflow", trap_message(trap, &e))),
+                Some(trap) => (JobStatus::Failed, None, error("trap", trap_message(trap, &e))),
                 None => (JobStatus::Failed, None, error("runtime", format!("{e:#}"))),
             }
         }

@@ -1,0 +1,112 @@
+//! Crashes and sharing: an executor killed mid-job, two executors on one queue, precompiled
+//! code shared between executors, and NATS missing at start-up.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use edge_wire::JobStatus;
+use futures::TryStreamExt as _;
+use serde_json::json;
+
+use crate::support::{Nats, Options, Platform, Process};
+
+/// How many `done` events JetStream holds for a job.
+async fn done_events(platform: &Platform, id: &str) -> usize {
+    let js = async_nats::jetstream::new(platform.nats_client().await);
+    let stream = js.get_stream("EDGE_EVENTS").await.expect("events stream");
+    let mut subjects = stream.info_with_subjects(format!("edge.events.{id}.done")).await.expect("subjects");
+    let mut count = 0;
+    while let Some((_, n)) = subjects.try_next().await.expect("subject counts") {
+        count += n;
+    }
+    count
+}
+
+#[tokio::test]
+async fn a_job_survives_kill_9_of_its_executor() {
+    let mut platform = Platform::start_with(Options { executors: 2, concurrency: 1, ack_wait: "2s", ..Options::default() }).await;
+    platform.upload("sleep-print", "sleep-print").await;
+    let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["10", "150"]}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+
+    // Wait until it runs and has printed a little, then kill its executor.
+    let mut victim = None;
+    for _ in 0..500 {
+        let record = platform.job(&id).await;
+        if record.status == JobStatus::Running {
+            victim = record.executor;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let victim = victim.expect("the job never ran");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let index = if victim == "executor-1" { 0 } else { 1 };
+    platform.executors[index].kill();
+
+    let record = platform.wait_final(&id).await;
+    assert_eq!(record.status, JobStatus::Succeeded, "{record:?}");
+    assert_eq!(record.attempts, 2);
+    assert_ne!(record.executor.as_deref(), Some(victim.as_str()));
+    let expected: String = (1..=10).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(record.stdout.text.as_deref(), Some(expected.as_str()));
+    assert_eq!(done_events(&platform, &id).await, 1, "exactly one final record");
+}
+
+#[tokio::test]
+async fn two_executors_share_the_queue() {
+    let platform = Platform::start_with(Options { executors: 2, concurrency: 1, ..Options::default() }).await;
+    platform.upload("sleep-print", "sleep-print").await;
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["1", "300"]}), "").await;
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let mut executors = BTreeSet::new();
+    for id in &ids {
+        let record = platform.wait_final(id).await;
+        assert_eq!(record.status, JobStatus::Succeeded);
+        assert_eq!(record.attempts, 1);
+        executors.insert(record.executor.expect("executor"));
+        assert_eq!(done_events(&platform, id).await, 1);
+    }
+    assert_eq!(executors, BTreeSet::from(["executor-1".to_string(), "executor-2".to_string()]));
+}
+
+#[tokio::test]
+async fn a_second_executor_loads_shared_code_instead_of_compiling() {
+    let mut platform = Platform::start().await;
+    platform.upload("hello", "hello").await;
+    platform.run(json!({"component": "hello"})).await;
+    let sources = |p: &Process| -> Vec<String> {
+        p.log_events("component loaded").iter().filter_map(|e| e["source"].as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(sources(&platform.executors[0]), ["compiled"]);
+    platform.executors[0].kill();
+
+    let second = platform.add_executor();
+    let record = platform.run(json!({"component": "hello", "args": ["again"]})).await;
+    assert_eq!(record.executor.as_deref(), Some("executor-2"));
+    platform.run(json!({"component": "hello"})).await;
+    assert_eq!(sources(&platform.executors[second]), ["shared", "memory"]);
+}
+
+#[tokio::test]
+async fn nodes_refuse_to_start_without_nats_or_jetstream() {
+    let dir = tempfile::tempdir().expect("dir");
+    // Nothing listens on port 1.
+    for role in ["serve", "executor"] {
+        let args = [role.to_string(), "--nats-url".into(), "nats://127.0.0.1:1".into()];
+        let mut node = Process::spawn_edge(role, &args, &[], dir.path());
+        assert_eq!(node.wait_exit(), Some(1));
+        assert!(node.log().contains("cannot reach NATS at nats://127.0.0.1:1"), "{}", node.log());
+    }
+    let plain = Nats::start(dir.path(), false);
+    for role in ["serve", "executor"] {
+        let args = [role.to_string(), "--nats-url".into(), plain.url.clone(), "--listen".into(), "127.0.0.1:0".into()];
+        let args = if role == "executor" { args[..3].to_vec() } else { args.to_vec() };
+        let mut node = Process::spawn_edge(&format!("{role}-nojs"), &args, &[], dir.path());
+        assert_eq!(node.wait_exit(), Some(1));
+        assert!(node.log().contains("has no JetStream"), "{}", node.log());
+    }
+}

@@ -1,0 +1,102 @@
+//! Hostile guests: each one is stopped with the right status and usage, and the executor
+//! runs a normal job right after it.
+
+use std::io::Read as _;
+use std::net::TcpListener;
+use std::time::Duration;
+
+use edge_wire::{JobRecord, JobStatus};
+use serde_json::{Value, json};
+
+use crate::support::{Options, Platform};
+
+async fn hostile_then_hello(platform: &Platform, job: Value) -> JobRecord {
+    let record = platform.run(job).await;
+    let after = platform.run(json!({"component": "hello", "args": ["still", "here"]})).await;
+    assert_eq!(after.status, JobStatus::Succeeded, "a normal job after {record:?}");
+    assert_eq!(after.stdout.text.as_deref(), Some("Hello, still here!\n"));
+    record
+}
+
+async fn platform_with(guests: &[&str]) -> Platform {
+    let platform = Platform::start_with(Options {
+        // One slot: the normal job runs in the very executor the hostile one hit.
+        concurrency: 1,
+        executor_env: vec![("EDGE_TEST_SECRET".into(), "must-not-leak".into())],
+        ..Options::default()
+    })
+    .await;
+    platform.upload("hello", "hello").await;
+    for guest in guests {
+        platform.upload(guest, guest).await;
+    }
+    platform
+}
+
+#[tokio::test]
+async fn cpu_memory_stack_and_fuel_are_capped() {
+    let platform = platform_with(&["endless-loop", "memory-bomb", "stack-overflow"]).await;
+
+    let looped = hostile_then_hello(&platform, json!({"component": "endless-loop", "limits": {"timeout_ms": 300}})).await;
+    assert_eq!(looped.status, JobStatus::TimedOut);
+    assert_eq!(looped.error.as_ref().map(|e| e.code.as_str()), Some("timeout"));
+    assert!((300..5_000).contains(&looped.usage.wall_ms), "{:?}", looped.usage);
+
+    let fueled = hostile_then_hello(&platform, json!({"component": "endless-loop", "limits": {"fuel": 5_000_000}})).await;
+    assert_eq!(fueled.status, JobStatus::Failed);
+    assert_eq!(fueled.error.as_ref().map(|e| e.code.as_str()), Some("fuel_exhausted"));
+    assert_eq!(fueled.usage.fuel_used, Some(5_000_000));
+
+    let bomb = hostile_then_hello(&platform, json!({"component": "memory-bomb", "limits": {"memory_mb": 32}})).await;
+    assert_eq!(bomb.status, JobStatus::MemoryExceeded);
+    assert_eq!(bomb.error.as_ref().map(|e| e.code.as_str()), Some("memory_limit"));
+    let cap = 32 << 20;
+    assert!(bomb.usage.peak_memory_bytes <= cap && bomb.usage.peak_memory_bytes > cap / 2, "{:?}", bomb.usage);
+
+    let deep = hostile_then_hello(&platform, json!({"component": "stack-overflow"})).await;
+    assert_eq!(deep.status, JobStatus::Failed);
+    assert_eq!(deep.error.as_ref().map(|e| e.code.as_str()), Some("stack_overflow"), "{deep:?}");
+    assert_eq!(deep.exit_code, None);
+}
+
+#[tokio::test]
+async fn output_is_capped_and_flagged() {
+    let platform = platform_with(&["output-flood"]).await;
+    let flood = hostile_then_hello(&platform, json!({"component": "output-flood", "limits": {"max_output_bytes": 100_000}})).await;
+    assert_eq!(flood.status, JobStatus::Failed);
+    assert_eq!(flood.error.as_ref().map(|e| e.code.as_str()), Some("output_limit"));
+    assert!(flood.stdout.truncated);
+    let kept = flood.stdout.text.as_deref().expect("text");
+    assert_eq!(kept.len(), 100_000);
+    assert!(kept.bytes().all(|b| b == b'x' || b == b'\n'));
+    assert!(flood.usage.output_bytes > 100_000, "{:?}", flood.usage);
+}
+
+#[tokio::test]
+async fn no_files_no_sockets_no_host_env() {
+    let platform = platform_with(&["read-passwd", "tcp-connect", "print-env"]).await;
+
+    let passwd = hostile_then_hello(&platform, json!({"component": "read-passwd"})).await;
+    assert_eq!((passwd.status, passwd.exit_code), (JobStatus::Failed, Some(3)));
+    assert_eq!(passwd.stdout.text.as_deref(), Some(""));
+    assert!(passwd.stderr.text.as_deref().is_some_and(|e| e.starts_with("cannot read /etc/passwd")), "{passwd:?}");
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let net = hostile_then_hello(&platform, json!({"component": "tcp-connect", "args": [addr.to_string()]})).await;
+    assert_eq!((net.status, net.exit_code), (JobStatus::Failed, Some(3)), "{net:?}");
+    assert!(net.stderr.text.as_deref().is_some_and(|e| e.starts_with("cannot connect")), "{net:?}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    match listener.accept() {
+        Ok((mut stream, _)) => {
+            let mut got = String::new();
+            let _ = stream.read_to_string(&mut got);
+            panic!("the guest reached the host's network: {got:?}");
+        }
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
+    }
+
+    let env = hostile_then_hello(&platform, json!({"component": "print-env", "env": {"ONLY": "this"}})).await;
+    assert_eq!(env.stdout.text.as_deref(), Some("ONLY=this\n"), "the executor's environment leaked");
+}

@@ -1,0 +1,233 @@
+//! Real processes for end-to-end tests: a nats-server with its own store on a free port,
+//! `edge serve` and `edge executor` processes, and an HTTP client for the host.
+//!
+//! Every process is killed when its fixture drops. Its log is kept in the test's temp dir
+//! and printed when the test fails.
+
+#![allow(dead_code)] // each test module uses a different part
+
+mod process;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use edge_wire::{ComponentInfo, JobRecord};
+pub use process::Process;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// The edge binary under test.
+pub const EDGE: &str = env!("CARGO_BIN_EXE_edge");
+
+/// Longest a test waits for a job or a process.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The directory with the guest components (`just guests` builds them).
+pub fn guest_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("EDGE_GUEST_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest/target"));
+    target.join("wasm32-wasip2/release")
+}
+
+/// Bytes of a guest component.
+pub fn guest(name: &str) -> Vec<u8> {
+    let path = guest_dir().join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("guest {} missing ({e}): run `just guests`", path.display()))
+}
+
+fn nats_server_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("EDGE_NATS_SERVER") {
+        return PathBuf::from(path);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/nats-server");
+    if venv.exists() { venv } else { PathBuf::from("nats-server") }
+}
+
+/// A nats-server on a free loopback port with its own store.
+pub struct Nats {
+    pub url: String,
+    pub process: Process,
+    store: PathBuf,
+}
+
+impl Nats {
+    /// Starts a server with JetStream (`jetstream = true`) or without.
+    pub fn start(dir: &Path, jetstream: bool) -> Self {
+        let store = dir.join("nats-store");
+        let ports = dir.join("nats-ports");
+        std::fs::create_dir_all(&ports).expect("ports dir");
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nats/nats-server.conf");
+        let mut args: Vec<String> = vec!["-a".into(), "127.0.0.1".into(), "-p".into(), "-1".into()];
+        args.extend(["--ports_file_dir".into(), ports.display().to_string()]);
+        if jetstream {
+            args.extend(["-c".into(), config.display().to_string(), "-js".into(), "-sd".into(), store.display().to_string()]);
+        }
+        let process = Process::spawn("nats-server", &nats_server_binary(), &args, &[], dir);
+        let ports_file = ports.join(format!("nats-server_{}.ports", process.id()));
+        let url = wait_for(|| {
+            let text = std::fs::read_to_string(&ports_file).ok()?;
+            let ports: Value = serde_json::from_str(&text).ok()?;
+            ports["nats"][0].as_str().map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("nats-server wrote no ports file\n{}", process.log()));
+        Self { url, process, store }
+    }
+}
+
+/// Options for a test platform.
+#[derive(Clone)]
+pub struct Options {
+    pub executors: usize,
+    pub concurrency: u32,
+    pub ack_wait: &'static str,
+    pub host_args: Vec<String>,
+    pub executor_env: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { executors: 1, concurrency: 2, ack_wait: "30s", host_args: Vec::new(), executor_env: Vec::new() }
+    }
+}
+
+/// nats-server, one host and some executors, each a real process.
+pub struct Platform {
+    // Fields drop in order: processes first (their logs print on failure), the dir last.
+    pub executors: Vec<Process>,
+    pub host: Process,
+    pub nats: Nats,
+    pub base: String,
+    pub http: reqwest::Client,
+    options: Options,
+    next_executor: usize,
+    pub dir: tempfile::TempDir,
+}
+
+impl Platform {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nats = Nats::start(dir.path(), true);
+        let mut args = vec!["serve".to_string(), "--nats-url".into(), nats.url.clone()];
+        args.extend(["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into(), dir.path().join("host").display().to_string()]);
+        args.extend(options.host_args.iter().cloned());
+        let host = Process::spawn_edge("host", &args, &[], dir.path());
+        let addr = host.wait_for_log_field("edge host listening", "addr");
+        let base = format!("http://{addr}");
+        let http = reqwest::Client::builder().timeout(PATIENCE).build().expect("http client");
+        let mut platform =
+            Self { executors: Vec::new(), host, nats, base, http, options: options.clone(), next_executor: 0, dir };
+        for _ in 0..options.executors {
+            platform.add_executor();
+        }
+        platform
+    }
+
+    /// Starts one more executor process and waits until it pulls jobs.
+    pub fn add_executor(&mut self) -> usize {
+        self.next_executor += 1;
+        let n = self.next_executor;
+        let data = self.dir.path().join(format!("executor-{n}"));
+        let args = [
+            "executor".to_string(),
+            "--nats-url".into(),
+            self.nats.url.clone(),
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--concurrency".into(),
+            self.options.concurrency.to_string(),
+            "--ack-wait".into(),
+            self.options.ack_wait.into(),
+            "--id".into(),
+            format!("executor-{n}"),
+        ];
+        let env: Vec<(&str, &str)> = self.options.executor_env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let executor = Process::spawn_edge(&format!("executor-{n}"), &args, &env, self.dir.path());
+        executor.wait_for_log("executor ready");
+        self.executors.push(executor);
+        self.executors.len() - 1
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Uploads a guest under `name`.
+    pub async fn upload(&self, name: &str, guest_name: &str) -> ComponentInfo {
+        let response = self
+            .http
+            .post(self.url("/v1/components"))
+            .query(&[("name", name)])
+            .body(guest(guest_name))
+            .send()
+            .await
+            .expect("upload");
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        assert!(status.is_success(), "upload of {guest_name} as {name}: {status} {body}");
+        serde_json::from_str(&body).expect("component info")
+    }
+
+    /// Submits a job (JSON) and returns the status and body.
+    pub async fn submit(&self, job: &Value, query: &str) -> (StatusCode, Value) {
+        let response = self.http.post(self.url(&format!("/v1/jobs{query}"))).json(job).send().await.expect("submit");
+        let status = response.status();
+        (status, response.json().await.expect("json answer"))
+    }
+
+    /// Submits and waits for the final record.
+    pub async fn run(&self, job: Value) -> JobRecord {
+        let (status, body) = self.submit(&job, "").await;
+        assert_eq!(status, StatusCode::ACCEPTED, "submit {job}: {body}");
+        let id = body["id"].as_str().expect("id").to_owned();
+        self.wait_final(&id).await
+    }
+
+    /// Polls a job until it is final.
+    pub async fn wait_final(&self, id: &str) -> JobRecord {
+        let started = Instant::now();
+        loop {
+            let record = self.job(id).await;
+            if record.status.is_final() {
+                return record;
+            }
+            assert!(started.elapsed() < PATIENCE, "job {id} not final after {PATIENCE:?}: {record:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn job(&self, id: &str) -> JobRecord {
+        let response = self.http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.expect("get job");
+        assert_eq!(response.status(), StatusCode::OK, "GET job {id}");
+        response.json().await.expect("record")
+    }
+
+    /// A direct NATS client, for looking at what edge stored.
+    pub async fn nats_client(&self) -> async_nats::Client {
+        async_nats::connect(&self.nats.url).await.expect("nats connect")
+    }
+}
+
+/// Polls `f` every 20 ms until it returns `Some`, for at most [`PATIENCE`].
+pub fn wait_for<T>(mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let started = Instant::now();
+    while started.elapsed() < PATIENCE {
+        if let Some(value) = f() {
+            return Some(value);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// The error code of an error answer.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error answer: {body}"))
+}
