@@ -7,9 +7,9 @@ mod components;
 mod executor;
 mod jobs;
 mod logging;
-mod telemetry;
 mod nats;
 mod runtime;
+mod telemetry;
 
 use clap::Parser as _;
 

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use crate::support::{Options, Platform, error_code, guest};
 
 async fn post_component(platform: &Platform, query: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let response = platform.http.post(platform.url(&format!("/v1/components{query}"))).body(body).send().await.expect("post");
+    let response =
+        platform.http.post(platform.url(&format!("/v1/components{query}"))).body(body).send().await.expect("post");
     let status = response.status();
     (status, response.json().await.expect("json"))
 }
@@ -42,17 +43,31 @@ async fn upload_detects_kind_and_versions_by_digest() {
     assert_eq!(old.stdout.text.as_deref(), Some("Hello, old!\n"), "old digest still runs");
     assert_eq!(old.digest, hello_digest);
 
-    let described: Value = platform.http.get(platform.url("/v1/components/greeter")).send().await.expect("get").json().await.expect("json");
+    let described: Value = platform
+        .http
+        .get(platform.url("/v1/components/greeter"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(described["version"], 2);
     platform.upload("another", "hello").await;
-    let list: Value = platform.http.get(platform.url("/v1/components")).send().await.expect("list").json().await.expect("json");
-    let names: Vec<&str> = list["components"].as_array().expect("array").iter().filter_map(|c| c["name"].as_str()).collect();
+    let list: Value =
+        platform.http.get(platform.url("/v1/components")).send().await.expect("list").json().await.expect("json");
+    let names: Vec<&str> =
+        list["components"].as_array().expect("array").iter().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(names, ["another", "greeter"]);
 }
 
 #[tokio::test]
 async fn bad_uploads_get_clear_errors() {
-    let platform = Platform::start_with(Options { host_args: vec!["--max-component-bytes".into(), "100000".into()], ..Options::default() }).await;
+    let platform = Platform::start_with(Options {
+        host_args: vec!["--max-component-bytes".into(), "100000".into()],
+        ..Options::default()
+    })
+    .await;
 
     let (status, body) = post_component(&platform, "?name=junk", b"#!/bin/sh\necho hi\n".to_vec()).await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_component"), "{body}");
@@ -88,7 +103,8 @@ async fn bad_uploads_get_clear_errors() {
     assert_eq!(error_code(&body), "component_not_found");
 
     // Nothing refused was stored.
-    let list: Value = platform.http.get(platform.url("/v1/components")).send().await.expect("list").json().await.expect("json");
+    let list: Value =
+        platform.http.get(platform.url("/v1/components")).send().await.expect("list").json().await.expect("json");
     assert_eq!(list["components"], json!([]));
 }
 

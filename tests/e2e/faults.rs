@@ -24,7 +24,8 @@ async fn done_events(platform: &Platform, id: &str) -> usize {
 
 #[tokio::test]
 async fn a_job_survives_kill_9_of_its_executor() {
-    let mut platform = Platform::start_with(Options { executors: 2, concurrency: 1, ack_wait: "2s", ..Options::default() }).await;
+    let mut platform =
+        Platform::start_with(Options { executors: 2, concurrency: 1, ack_wait: "2s", ..Options::default() }).await;
     platform.upload("sleep-print", "sleep-print").await;
     let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["10", "150"]}), "").await;
     let id = body["id"].as_str().expect("id").to_owned();

@@ -67,7 +67,8 @@ async fn wait_returns_the_final_record_or_202_in_time() {
     assert_eq!(record.status, JobStatus::Succeeded);
     assert_eq!(record.stdout.text.as_deref(), Some("Hello, wait!\n"));
 
-    let (status, body) = platform.submit(&json!({"component": "sleep-print", "args": ["3", "300"]}), "?wait=100ms").await;
+    let (status, body) =
+        platform.submit(&json!({"component": "sleep-print", "args": ["3", "300"]}), "?wait=100ms").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let id = body["id"].as_str().expect("id");
     assert_eq!(body["links"]["self"], format!("/v1/jobs/{id}"));
@@ -98,12 +99,22 @@ async fn running_is_visible_while_the_job_runs_and_jobs_list_newest_first() {
     let first = platform.wait_final(&id).await;
     let second = platform.run(json!({"component": "sleep-print", "args": ["1", "1"]})).await;
 
-    let list: JobList = platform.http.get(platform.url("/v1/jobs")).send().await.expect("list").json().await.expect("json");
+    let list: JobList =
+        platform.http.get(platform.url("/v1/jobs")).send().await.expect("list").json().await.expect("json");
     let ids: Vec<&str> = list.jobs.iter().map(|j| j.id.as_str()).collect();
     assert_eq!(ids, [second.id.as_str(), first.id.as_str()]);
-    let limited: JobList = platform.http.get(platform.url("/v1/jobs?limit=1")).send().await.expect("list").json().await.expect("json");
+    let limited: JobList =
+        platform.http.get(platform.url("/v1/jobs?limit=1")).send().await.expect("list").json().await.expect("json");
     assert_eq!(limited.jobs.len(), 1);
-    let failed: JobList = platform.http.get(platform.url("/v1/jobs?status=failed")).send().await.expect("list").json().await.expect("json");
+    let failed: JobList = platform
+        .http
+        .get(platform.url("/v1/jobs?status=failed"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
     assert!(failed.jobs.is_empty());
 }
 
@@ -119,12 +130,32 @@ async fn bad_job_requests_get_status_and_code() {
         (json!({"component": "hello", "surprise": 1}), "", StatusCode::BAD_REQUEST, "invalid_json"),
         (json!({"component": "hello", "args": "not a list"}), "", StatusCode::BAD_REQUEST, "invalid_json"),
         (json!({"component": "hello", "limits": {"timeout_ms": 0}}), "", StatusCode::BAD_REQUEST, "invalid_limits"),
-        (json!({"component": "hello", "limits": {"timeout_ms": 86_400_000}}), "", StatusCode::BAD_REQUEST, "invalid_limits"),
-        (json!({"component": "hello", "limits": {"memory_mb": 100_000}}), "", StatusCode::BAD_REQUEST, "invalid_limits"),
+        (
+            json!({"component": "hello", "limits": {"timeout_ms": 86_400_000}}),
+            "",
+            StatusCode::BAD_REQUEST,
+            "invalid_limits",
+        ),
+        (
+            json!({"component": "hello", "limits": {"memory_mb": 100_000}}),
+            "",
+            StatusCode::BAD_REQUEST,
+            "invalid_limits",
+        ),
         (json!({"component": "hello", "limits": {"fuel": 0}}), "", StatusCode::BAD_REQUEST, "invalid_limits"),
-        (json!({"component": "hello", "limits": {"max_output_bytes": 1_000_000_000}}), "", StatusCode::BAD_REQUEST, "invalid_limits"),
+        (
+            json!({"component": "hello", "limits": {"max_output_bytes": 1_000_000_000}}),
+            "",
+            StatusCode::BAD_REQUEST,
+            "invalid_limits",
+        ),
         (json!({"component": "hello", "limits": {"timeout_ms": -1}}), "", StatusCode::BAD_REQUEST, "invalid_json"),
-        (json!({"component": "hello", "stdin": "a", "stdin_base64": "YQ=="}), "", StatusCode::BAD_REQUEST, "invalid_request"),
+        (
+            json!({"component": "hello", "stdin": "a", "stdin_base64": "YQ=="}),
+            "",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
         (json!({"component": "hello", "stdin_base64": "not base64!"}), "", StatusCode::BAD_REQUEST, "invalid_request"),
         (json!({"component": "hello", "env": {"A=B": "x"}}), "", StatusCode::BAD_REQUEST, "invalid_request"),
         (json!({"component": "hello"}), "?wait=banana", StatusCode::BAD_REQUEST, "invalid_query"),
@@ -158,6 +189,7 @@ async fn bad_job_requests_get_status_and_code() {
     }
 
     // Nothing refused became a job.
-    let list: JobList = platform.http.get(platform.url("/v1/jobs")).send().await.expect("list").json().await.expect("json");
+    let list: JobList =
+        platform.http.get(platform.url("/v1/jobs")).send().await.expect("list").json().await.expect("json");
     assert!(list.jobs.is_empty(), "{:?}", list.jobs);
 }

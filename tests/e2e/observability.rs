@@ -22,9 +22,8 @@ async fn health_and_metrics_report_jobs_and_queue() {
     let metrics = platform.http.get(platform.url("/metrics")).send().await.expect("metrics");
     assert_eq!(metrics.status(), StatusCode::OK);
     let text = metrics.text().await.expect("text");
-    let value = |name: &str| -> Option<f64> {
-        text.lines().find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
-    };
+    let value =
+        |name: &str| -> Option<f64> { text.lines().find_map(|line| line.strip_prefix(name)?.trim().parse().ok()) };
     assert_eq!(value("edge_jobs_submitted_total"), Some(3.0), "{text}");
     assert_eq!(value("edge_jobs_completed_total{status=\"succeeded\"}"), Some(2.0), "{text}");
     assert_eq!(value("edge_jobs_completed_total{status=\"failed\"}"), Some(1.0), "{text}");

@@ -37,12 +37,14 @@ async fn platform_with(guests: &[&str]) -> Platform {
 async fn cpu_memory_stack_and_fuel_are_capped() {
     let platform = platform_with(&["endless-loop", "memory-bomb", "stack-overflow"]).await;
 
-    let looped = hostile_then_hello(&platform, json!({"component": "endless-loop", "limits": {"timeout_ms": 300}})).await;
+    let looped =
+        hostile_then_hello(&platform, json!({"component": "endless-loop", "limits": {"timeout_ms": 300}})).await;
     assert_eq!(looped.status, JobStatus::TimedOut);
     assert_eq!(looped.error.as_ref().map(|e| e.code.as_str()), Some("timeout"));
     assert!((300..5_000).contains(&looped.usage.wall_ms), "{:?}", looped.usage);
 
-    let fueled = hostile_then_hello(&platform, json!({"component": "endless-loop", "limits": {"fuel": 5_000_000}})).await;
+    let fueled =
+        hostile_then_hello(&platform, json!({"component": "endless-loop", "limits": {"fuel": 5_000_000}})).await;
     assert_eq!(fueled.status, JobStatus::Failed);
     assert_eq!(fueled.error.as_ref().map(|e| e.code.as_str()), Some("fuel_exhausted"));
     assert_eq!(fueled.usage.fuel_used, Some(5_000_000));
@@ -62,7 +64,9 @@ async fn cpu_memory_stack_and_fuel_are_capped() {
 #[tokio::test]
 async fn output_is_capped_and_flagged() {
     let platform = platform_with(&["output-flood"]).await;
-    let flood = hostile_then_hello(&platform, json!({"component": "output-flood", "limits": {"max_output_bytes": 100_000}})).await;
+    let flood =
+        hostile_then_hello(&platform, json!({"component": "output-flood", "limits": {"max_output_bytes": 100_000}}))
+            .await;
     assert_eq!(flood.status, JobStatus::Failed);
     assert_eq!(flood.error.as_ref().map(|e| e.code.as_str()), Some("output_limit"));
     assert!(flood.stdout.truncated);

@@ -20,8 +20,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 5] =
-        [Self::Status, Self::Stdout, Self::Stderr, Self::Progress, Self::Done];
+    pub const ALL: [EventKind; 5] = [Self::Status, Self::Stdout, Self::Stderr, Self::Progress, Self::Done];
 
     /// The subject token.
     pub fn as_str(self) -> &'static str {

@@ -14,7 +14,6 @@ pub use component::{ComponentInfo, ComponentKind, ComponentVersion};
 pub use error::{ErrorBody, ErrorResponse};
 pub use event::{EventKind, JobEvent, OutputChunk};
 pub use job::{
-    JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits,
-    LimitsRequest, Usage,
+    JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest, Usage,
 };
 pub use output::Output;

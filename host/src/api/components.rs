@@ -1,9 +1,9 @@
 //! `POST /v1/components?name=N`, `GET /v1/components`, `GET /v1/components/{name}`.
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
@@ -37,7 +37,9 @@ pub async fn upload(
     })?;
     // Checked after the body is read: answering mid-upload cuts the client off.
     let Query(query) = query?;
-    let name = query.name.ok_or_else(|| ApiError::bad_request("invalid_name", "give the component a name: POST /v1/components?name=NAME"))?;
+    let name = query.name.ok_or_else(|| {
+        ApiError::bad_request("invalid_name", "give the component a name: POST /v1/components?name=NAME")
+    })?;
     validate_name(&name)?;
     let kind = inspect(&bytes)?;
     let (info, created) = state.dispatcher.components.upload(&name, bytes, kind).await?;
@@ -54,7 +56,10 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<ComponentList>, 
     Ok(Json(ComponentList { components: state.dispatcher.components.list().await? }))
 }
 
-pub async fn describe(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<ComponentInfo>, ApiError> {
+pub async fn describe(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<ComponentInfo>, ApiError> {
     validate_name(&name)?;
     Ok(Json(state.dispatcher.components.describe(&name).await?))
 }

@@ -1,9 +1,9 @@
 //! The one error type of the HTTP edge.
 
+use axum::Json;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use edge_wire::{ErrorBody, ErrorResponse};
 
 use crate::components::{InspectError, NameError, StoreError};
@@ -31,13 +31,21 @@ impl ApiError {
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("the body is larger than the limit of {limit} bytes"))
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than the limit of {limit} bytes"),
+        )
     }
 
     /// NATS or another dependency failed. The details go to the log, not to the client.
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "dependency unavailable");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the platform's message bus is unavailable; try again shortly")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the platform's message bus is unavailable; try again shortly",
+        )
     }
 }
 
@@ -101,7 +109,9 @@ impl From<SubmitError> for ApiError {
 impl From<BytesRejection> for ApiError {
     fn from(e: BytesRejection) -> Self {
         match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text()),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.body_text())
+            }
             status => Self::new(status, "invalid_body", e.body_text()),
         }
     }

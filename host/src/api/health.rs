@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::Json;
 use serde_json::json;
 
 use super::AppState;
@@ -32,8 +32,12 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 /// Prometheus text. The queue gauges are read from JetStream at scrape time, so every
 /// host reports the same platform-wide depth.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    if let Ok(Ok(mut stream)) = tokio::time::timeout(HEALTH_TIMEOUT, state.dispatcher.js.get_stream(names::JOBS_STREAM)).await {
-        if let Ok(Ok(info)) = tokio::time::timeout(HEALTH_TIMEOUT, stream.consumer_info(names::EXECUTORS_CONSUMER)).await {
+    if let Ok(Ok(mut stream)) =
+        tokio::time::timeout(HEALTH_TIMEOUT, state.dispatcher.js.get_stream(names::JOBS_STREAM)).await
+    {
+        if let Ok(Ok(info)) =
+            tokio::time::timeout(HEALTH_TIMEOUT, stream.consumer_info(names::EXECUTORS_CONSUMER)).await
+        {
             metrics::gauge!("edge_jobs_queue_depth").set(info.num_pending as f64);
             metrics::gauge!("edge_jobs_in_flight").set(info.num_ack_pending as f64);
         } else if let Ok(Ok(info)) = tokio::time::timeout(HEALTH_TIMEOUT, stream.info()).await {

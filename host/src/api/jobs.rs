@@ -1,11 +1,11 @@
 //! `POST /v1/jobs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use edge_wire::{JobAccepted, JobLinks, JobList, JobRecord, JobRequest, JobStatus};
 use serde::Deserialize;
 
@@ -33,8 +33,9 @@ pub async fn submit(
     let wait = match query.wait.as_deref() {
         None => None,
         Some(text) => {
-            let wait = humantime::parse_duration(text)
-                .map_err(|e| ApiError::bad_request("invalid_query", format!("`wait` must be a duration like 30s or 500ms: {e}")))?;
+            let wait = humantime::parse_duration(text).map_err(|e| {
+                ApiError::bad_request("invalid_query", format!("`wait` must be a duration like 30s or 500ms: {e}"))
+            })?;
             if wait > state.limits.max_wait {
                 let max = humantime::format_duration(state.limits.max_wait);
                 return Err(ApiError::bad_request("invalid_query", format!("`wait` must be at most {max}")));

@@ -88,7 +88,9 @@ impl DevCommand {
         println!("    NATS       {nats_url}   (JetStream data in {}/nats)", self.data_dir.display());
         println!("    executors  {} x concurrency {}", self.executors, self.worker.concurrency);
         println!("  Upload:  curl --data-binary @hello.wasm 'http://{addr}/v1/components?name=hello'");
-        println!("  Run:     curl -d '{{\"component\":\"hello\",\"args\":[\"you\"]}}' 'http://{addr}/v1/jobs?wait=30s'");
+        println!(
+            "  Run:     curl -d '{{\"component\":\"hello\",\"args\":[\"you\"]}}' 'http://{addr}/v1/jobs?wait=30s'"
+        );
         println!("  Ctrl-C stops everything.");
         println!();
 

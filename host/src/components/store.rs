@@ -109,7 +109,12 @@ impl ComponentStore {
     ///
     /// # Errors
     /// [`StoreError`] when NATS fails.
-    pub async fn upload(&self, name: &str, bytes: Bytes, kind: ComponentKind) -> Result<(ComponentInfo, bool), StoreError> {
+    pub async fn upload(
+        &self,
+        name: &str,
+        bytes: Bytes,
+        kind: ComponentKind,
+    ) -> Result<(ComponentInfo, bool), StoreError> {
         let digest = digest_of(&bytes);
         let size = bytes.len() as u64;
         self.put_bytes(&digest, &bytes, kind).await?;
@@ -121,7 +126,13 @@ impl ComponentStore {
                 }
                 _ => None,
             };
-            let version = |number| ComponentVersion { version: number, digest: digest.clone(), size, kind, created_at: now_rfc3339() };
+            let version = |number| ComponentVersion {
+                version: number,
+                digest: digest.clone(),
+                size,
+                kind,
+                created_at: now_rfc3339(),
+            };
             let (info, revision) = match current {
                 Some((info, _)) if info.digest == digest => return Ok((info, false)),
                 Some((mut info, revision)) => {

@@ -70,7 +70,12 @@ impl Executor {
         };
         let cache_dir = config.data_dir.join("precompiled");
         let cache = ComponentCache::new(runtime, source, &cache_dir, config.cache_capacity)?;
-        Ok(Self { jobs: JobStore::new(platform.jobs.clone()), events: EventPublisher::new(platform.js.clone()), cache, config })
+        Ok(Self {
+            jobs: JobStore::new(platform.jobs.clone()),
+            events: EventPublisher::new(platform.js.clone()),
+            cache,
+            config,
+        })
     }
 
     /// Pulls and runs jobs until `stop` turns true; then finishes the jobs it has.
@@ -208,14 +213,18 @@ impl Executor {
     async fn publish_done(&self, record: &JobRecord) -> Result<(), Retry> {
         let done = JobEvent::Done(Box::new(record.clone()));
         let dedupe = format!("{}.done", record.id);
-        self.events.publish(&record.id, &done, Some(&dedupe)).await.map_err(|e| Retry(format!("cannot publish done: {e}")))
+        self.events
+            .publish(&record.id, &done, Some(&dedupe))
+            .await
+            .map_err(|e| Retry(format!("cannot publish done: {e}")))
     }
 
     async fn prepare_and_run(&self, spec: &JobSpec, attempt: u32) -> Result<RunOutcome, CacheError> {
         let runtime = self.cache.runtime();
         let max_memory_mb = runtime.settings().max_memory_mb;
         if spec.limits.memory_mb > max_memory_mb {
-            let reason = format!("the job asks for {} MiB; this executor allows {max_memory_mb} MiB", spec.limits.memory_mb);
+            let reason =
+                format!("the job asks for {} MiB; this executor allows {max_memory_mb} MiB", spec.limits.memory_mb);
             return Ok(failed_before_start("executor_limits", reason));
         }
         let stdin = match STANDARD.decode(&spec.stdin_base64) {

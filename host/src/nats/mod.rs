@@ -4,4 +4,4 @@
 pub mod names;
 mod setup;
 
-pub use setup::{connect, ensure_executors_consumer, ensure_platform, Platform};
+pub use setup::{Platform, connect, ensure_executors_consumer, ensure_platform};

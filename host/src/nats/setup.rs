@@ -88,8 +88,7 @@ pub async fn connect(url: &str, client_name: &str) -> anyhow::Result<(async_nats
 /// When NATS refuses to create or open one of them.
 pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context) -> anyhow::Result<Platform> {
     for (name, json) in STREAM_DEFINITIONS {
-        let config: stream::Config =
-            serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
+        let config: stream::Config = serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
         js.get_or_create_stream(config).await.with_context(|| format!("creating stream {name}"))?;
     }
     let buckets: BucketDefinitions = serde_json::from_str(BUCKETS).context("nats/buckets.json")?;
@@ -160,7 +159,8 @@ pub async fn ensure_executors_consumer(
     if let Some(ack_wait) = ack_wait {
         config.ack_wait = ack_wait;
     }
-    let stream = js.get_stream(&def.stream_name).await.with_context(|| format!("opening stream {}", def.stream_name))?;
+    let stream =
+        js.get_stream(&def.stream_name).await.with_context(|| format!("opening stream {}", def.stream_name))?;
     stream
         .create_consumer(config)
         .await

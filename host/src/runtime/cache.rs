@@ -15,8 +15,8 @@ use tokio::sync::OnceCell;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::bindings::CommandPre;
 
-use super::run::{ReadyCommand, SandboxState};
 use super::Runtime;
+use super::run::{ReadyCommand, SandboxState};
 
 /// Where the cache gets what it does not have. Implemented over the NATS object stores.
 pub trait ComponentSource: Send + Sync + 'static {
@@ -144,7 +144,7 @@ impl<S: ComponentSource> ComponentCache<S> {
         let key = crate::nats::names::precompiled_object(digest, self.runtime.fingerprint());
         let disk_path = self.disk_dir.join(format!("{}-{}.cwasm", hex_of(digest), self.runtime.fingerprint()));
 
-        if let Some(component) = self.from_disk(&disk_path).await {
+        if let Some(component) = self.load_from_disk(&disk_path).await {
             return Ok((component, LoadedFrom::Disk));
         }
         match self.source.precompiled(&key).await {
@@ -184,7 +184,7 @@ impl<S: ComponentSource> ComponentCache<S> {
         Ok((component, LoadedFrom::Compiled))
     }
 
-    async fn from_disk(&self, path: &Path) -> Option<Component> {
+    async fn load_from_disk(&self, path: &Path) -> Option<Component> {
         let code = tokio::fs::read(path).await.ok()?;
         match self.deserialize(code).await {
             Ok(component) => Some(component),

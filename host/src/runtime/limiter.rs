@@ -35,12 +35,7 @@ impl JobLimiter {
 }
 
 impl ResourceLimiter for JobLimiter {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         let total = self.current_bytes - current.min(self.current_bytes) + desired;
         if total > self.limit_bytes {
             self.exceeded = true;
@@ -56,12 +51,7 @@ impl ResourceLimiter for JobLimiter {
         Ok(true)
     }
 
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
         Ok(desired <= self.table_elements_limit)
     }
 }

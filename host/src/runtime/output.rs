@@ -151,9 +151,7 @@ impl Pollable for CaptureStream {
 
 impl OutputStream for CaptureStream {
     fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
-        self.shared
-            .write(self.kind, &bytes)
-            .map_err(|e| StreamError::Trap(wasmtime::Error::new(e)))
+        self.shared.write(self.kind, &bytes).map_err(|e| StreamError::Trap(wasmtime::Error::new(e)))
     }
 
     fn flush(&mut self) -> Result<(), StreamError> {
@@ -166,11 +164,7 @@ impl OutputStream for CaptureStream {
 }
 
 impl AsyncWrite for CaptureStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Poll::Ready(self.shared.write(self.kind, buf).map(|()| buf.len()).map_err(io::Error::other))
     }
 

@@ -8,10 +8,10 @@ use wasmtime::{Store, Trap};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::Runtime;
 use super::engine::deadline_ticks;
 use super::limiter::JobLimiter;
 use super::output::{OutputCapture, OutputLimitExceeded, OutputSink, StreamKind};
-use super::Runtime;
 
 /// Time a job blocked in the host (e.g. sleeping) gets past its deadline before it is
 /// dropped; a job burning CPU is stopped by the epoch deadline instead.
@@ -162,7 +162,9 @@ fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobSt
                     let budget = limits.fuel.unwrap_or_default();
                     (JobStatus::Failed, None, error("fuel_exhausted", format!("the job used all of its {budget} fuel")))
                 }
-                Some(trap @ Trap::StackOverflow) => (JobStatus::Failed, None, error("stack_overflow", trap_message(trap, &e))),
+                Some(trap @ Trap::StackOverflow) => {
+                    (JobStatus::Failed, None, error("stack_overflow", trap_message(trap, &e)))
+                }
                 Some(trap) => (JobStatus::Failed, None, error("trap", trap_message(trap, &e))),
                 None => (JobStatus::Failed, None, error("runtime", format!("{e:#}"))),
             }

@@ -64,7 +64,13 @@ impl Nats {
         let mut args: Vec<String> = vec!["-a".into(), "127.0.0.1".into(), "-p".into(), "-1".into()];
         args.extend(["--ports_file_dir".into(), ports.display().to_string()]);
         if jetstream {
-            args.extend(["-c".into(), config.display().to_string(), "-js".into(), "-sd".into(), store.display().to_string()]);
+            args.extend([
+                "-c".into(),
+                config.display().to_string(),
+                "-js".into(),
+                "-sd".into(),
+                store.display().to_string(),
+            ]);
         }
         let process = Process::spawn("nats-server", &nats_server_binary(), &args, &[], dir);
         let ports_file = ports.join(format!("nats-server_{}.ports", process.id()));
@@ -116,7 +122,12 @@ impl Platform {
         let dir = tempfile::tempdir().expect("temp dir");
         let nats = Nats::start(dir.path(), true);
         let mut args = vec!["serve".to_string(), "--nats-url".into(), nats.url.clone()];
-        args.extend(["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into(), dir.path().join("host").display().to_string()]);
+        args.extend([
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--data-dir".into(),
+            dir.path().join("host").display().to_string(),
+        ]);
         args.extend(options.host_args.iter().cloned());
         let host = Process::spawn_edge("host", &args, &[], dir.path());
         let addr = host.wait_for_log_field("edge host listening", "addr");

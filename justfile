@@ -1,0 +1,53 @@
+# edge: the recipes people run. `just --list` shows them all.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+root := justfile_directory()
+venv := root / ".venv"
+# Guests build in their own workspace; a shared CARGO_TARGET_DIR (as CI may set) holds both.
+guest_target := env("CARGO_TARGET_DIR", root / "guest/target")
+
+export EDGE_NATS_SERVER := venv / "bin/nats-server"
+export EDGE_GUEST_DIR := guest_target / "wasm32-wasip2/release"
+
+# Show the recipes.
+default:
+    @{{ just_executable() }} --list
+
+# Install what is missing: the wasm32-wasip2 target and the pinned tools in .venv.
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+    if ! "{{ venv }}/bin/nats-server" --version 2>/dev/null | grep -q 'v2.15.1'; then
+        [ -x "{{ venv }}/bin/pip" ] || python3 -m venv "{{ venv }}"
+        "{{ venv }}/bin/pip" install --quiet -r "{{ root }}/tools/requirements.txt"
+    fi
+
+# Build the guest components (wasm32-wasip2) into $EDGE_GUEST_DIR.
+guests: setup
+    cargo build --quiet --release --target wasm32-wasip2 --manifest-path "{{ root }}/guest/Cargo.toml"
+
+# Build the edge binary (release).
+build: guests
+    cargo build --release -p edge
+
+# Run the platform on this machine: nats-server, the host on :8080 and two executors.
+dev: build
+    cargo run --quiet --release -p edge -- dev
+
+# Run only nats-server (JetStream) on :4222, with its data in .edge-dev/nats.
+nats: setup
+    mkdir -p "{{ root }}/.edge-dev"
+    "{{ venv }}/bin/nats-server" -c "{{ root }}/nats/nats-server.conf" -js -sd "{{ root }}/.edge-dev/nats"
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --all --check
+    cargo fmt --check --manifest-path "{{ root }}/guest/Cargo.toml"
+    cargo clippy --quiet --workspace --all-targets -- -D warnings
+    grep -qF "$(tail -n 1 "{{ root }}/.ci/run")" "{{ root }}/README.md" || { echo ".ci/run and the README's test command differ"; exit 1; }
+
+# Everything CI runs: lints, unit tests and the end-to-end tests against real processes.
+test: guests lint
+    cargo test --workspace
