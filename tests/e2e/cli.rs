@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{EDGE, Platform, guest_dir};
+use crate::support::{EDGE, Platform, Process, guest_dir, nats_server_binary};
 
 fn edge(platform: &Platform, args: &[&str]) -> std::process::Output {
     Command::new(EDGE).args(args).env("EDGE_SERVER", &platform.base).output().expect("run edge")
@@ -52,4 +52,52 @@ fn help_names_every_role_and_flag_env() {
     }
     let executor = Command::new(EDGE).args(["executor", "--help"]).output().expect("help");
     assert!(String::from_utf8_lossy(&executor.stdout).contains("EDGE_CONCURRENCY"));
+}
+
+#[tokio::test]
+async fn dev_runs_the_whole_platform_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let nats_port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let data = dir.path().join("dev");
+    let args = [
+        "dev".to_string(),
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--nats-port".into(),
+        nats_port.to_string(),
+        "--executors".into(),
+        "2".into(),
+    ];
+    let server = nats_server_binary();
+    let mut dev =
+        Process::spawn_edge("dev", &args, &[("EDGE_NATS_SERVER", server.to_str().expect("path"))], dir.path());
+    let addr = dev.wait_for_log_field("edge host listening", "addr");
+    dev.wait_for_log("dev-executor-2");
+    assert!(dev.log().contains(&format!("API        http://{addr}")), "{}", dev.log());
+
+    let http = reqwest::Client::new();
+    let upload = http
+        .post(format!("http://{addr}/v1/components?name=hello"))
+        .body(crate::support::guest("hello"))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(upload.status(), reqwest::StatusCode::CREATED);
+    let record: edge_wire::JobRecord = http
+        .post(format!("http://{addr}/v1/jobs?wait=30s"))
+        .json(&serde_json::json!({"component": "hello", "args": ["dev"]}))
+        .send()
+        .await
+        .expect("run")
+        .json()
+        .await
+        .expect("record");
+    assert_eq!(record.stdout.text.as_deref(), Some("Hello, dev!\n"));
+
+    let killed = Command::new("kill").args(["-TERM", &dev.id().to_string()]).status().expect("kill");
+    assert!(killed.success());
+    assert_eq!(dev.wait_exit(), Some(0), "{}", dev.log());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", nats_port)).is_err(), "nats-server outlived edge dev");
 }

@@ -131,3 +131,24 @@ async fn default_upload_limit_is_50_mib_and_refused_before_the_body() {
     let (status, body) = post_component(&platform, "?name=huge", vec![0u8; 50 << 20]).await;
     assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "invalid_component"));
 }
+
+/// Exports only `wasi:http/incoming-handler`: an edge function, not a job.
+const HTTP_COMPONENT: &str = r#"(component
+    (core module $m (func (export "handle")))
+    (core instance $ci (instantiate $m))
+    (func $handle (canon lift (core func $ci "handle")))
+    (instance $inst (export "handle" (func $handle)))
+    (export "wasi:http/incoming-handler@0.2.0" (instance $inst))
+)"#;
+
+#[tokio::test]
+async fn an_http_component_is_recognised_and_not_run_as_a_job() {
+    let platform = Platform::start().await;
+    let (status, info) = post_component(&platform, "?name=site", wat::parse_str(HTTP_COMPONENT).expect("wat")).await;
+    assert_eq!(status, StatusCode::CREATED, "{info}");
+    assert_eq!(info["kind"], "http");
+    for reference in [json!("site"), info["digest"].clone()] {
+        let (status, body) = platform.submit(&json!({"component": reference}), "").await;
+        assert_eq!((status, error_code(&body)), (StatusCode::BAD_REQUEST, "unsupported_kind"), "{body}");
+    }
+}

@@ -111,3 +111,18 @@ async fn nodes_refuse_to_start_without_nats_or_jetstream() {
         assert!(node.log().contains("has no JetStream"), "{}", node.log());
     }
 }
+
+#[tokio::test]
+async fn a_job_longer_than_ack_wait_is_not_redelivered() {
+    let platform =
+        Platform::start_with(Options { executors: 2, concurrency: 1, ack_wait: "1s", ..Options::default() }).await;
+    platform.upload("sleep-print", "sleep-print").await;
+    // 3 s of work against a 1 s AckWait: only in-progress acks keep it from a second executor.
+    let record = platform.run(json!({"component": "sleep-print", "args": ["6", "500"]})).await;
+    assert_eq!(record.status, JobStatus::Succeeded);
+    assert_eq!(record.attempts, 1, "{record:?}");
+    assert_eq!(done_events(&platform, &record.id).await, 1);
+    for executor in &platform.executors {
+        assert!(executor.log_events("job started").len() <= 1, "started twice:\n{}", executor.log());
+    }
+}

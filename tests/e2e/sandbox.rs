@@ -104,3 +104,30 @@ async fn no_files_no_sockets_no_host_env() {
     let env = hostile_then_hello(&platform, json!({"component": "print-env", "env": {"ONLY": "this"}})).await;
     assert_eq!(env.stdout.text.as_deref(), Some("ONLY=this\n"), "the executor's environment leaked");
 }
+
+/// A component that says it is a command but imports something edge does not provide.
+const MISSING_IMPORT: &str = r#"(component
+    (import "edge:missing/thing" (instance (export "f" (func))))
+    (core module $m (func (export "run") (result i32) i32.const 0))
+    (core instance $ci (instantiate $m))
+    (func $run (result (result)) (canon lift (core func $ci "run")))
+    (instance $run-inst (export "run" (func $run)))
+    (export "wasi:cli/run@0.2.0" (instance $run-inst))
+)"#;
+
+#[tokio::test]
+async fn a_component_that_cannot_instantiate_fails_alone() {
+    let platform = platform_with(&[]).await;
+    let bytes = wat::parse_str(MISSING_IMPORT).expect("wat");
+    let response =
+        platform.http.post(platform.url("/v1/components?name=unlinkable")).body(bytes).send().await.expect("upload");
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let info: Value = response.json().await.expect("json");
+    assert_eq!(info["kind"], "command");
+
+    let record = hostile_then_hello(&platform, json!({"component": "unlinkable"})).await;
+    assert_eq!(record.status, JobStatus::Failed);
+    let error = record.error.expect("error");
+    assert_eq!(error.code, "component_unusable");
+    assert!(error.message.contains("edge:missing/thing"), "{}", error.message);
+}

@@ -57,6 +57,7 @@ impl DevCommand {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.listen))?;
+        let addr = listener.local_addr()?;
         let mut nats = start_nats(&self.nats_server_binary()?, &self.data_dir, self.nats_port).await?;
         let nats_url = format!("nats://127.0.0.1:{}", self.nats_port);
 
@@ -80,7 +81,6 @@ impl DevCommand {
             executors.spawn(async move { run_executor(&node, &worker, stop).await });
         }
 
-        let addr = self.listen;
         println!();
         println!("  edge is up");
         println!("    API        http://{addr}   (try: curl http://{addr}/healthz)");
@@ -101,7 +101,7 @@ impl DevCommand {
         let _ = stop_tx.send(true);
         let _ = host_task.await;
         while executors.join_next().await.is_some() {}
-        let _ = nats.start_kill();
+        stop_nats(&mut nats).await;
         Ok(())
     }
 
@@ -114,6 +114,20 @@ impl DevCommand {
             return Ok(venv.to_path_buf());
         }
         Ok(PathBuf::from("nats-server"))
+    }
+}
+
+/// How long nats-server gets to flush JetStream after SIGTERM before it is killed.
+const NATS_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Asks nats-server to stop (SIGTERM lets JetStream flush), then makes sure it has.
+async fn stop_nats(nats: &mut tokio::process::Child) {
+    if let Some(pid) = nats.id().and_then(|pid| i32::try_from(pid).ok()) {
+        // SAFETY: plain kill(2) on our own child's pid, which we have not reaped yet.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    if tokio::time::timeout(NATS_STOP_TIMEOUT, nats.wait()).await.is_err() {
+        let _ = nats.kill().await;
     }
 }
 

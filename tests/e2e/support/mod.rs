@@ -39,7 +39,7 @@ pub fn guest(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("guest {} missing ({e}): run `just guests`", path.display()))
 }
 
-fn nats_server_binary() -> PathBuf {
+pub fn nats_server_binary() -> PathBuf {
     if let Ok(path) = std::env::var("EDGE_NATS_SERVER") {
         return PathBuf::from(path);
     }
