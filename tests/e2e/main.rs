@@ -8,5 +8,6 @@ mod cli;
 mod components;
 mod faults;
 mod jobs;
+mod live;
 mod observability;
 mod sandbox;

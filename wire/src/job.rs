@@ -208,6 +208,8 @@ pub struct JobLinks {
     /// The record: `/v1/jobs/{id}`.
     #[serde(rename = "self")]
     pub record: String,
+    /// Live events (Server-Sent Events): `/v1/jobs/{id}/events`.
+    pub events: String,
 }
 
 /// `202 Accepted` answer to a submission.

@@ -49,15 +49,22 @@ pub async fn submit(
     if record.status.is_final() {
         return Ok((StatusCode::OK, Json(record)).into_response());
     }
-    let links = JobLinks { record: format!("/v1/jobs/{}", record.id) };
+    let links =
+        JobLinks { record: format!("/v1/jobs/{}", record.id), events: format!("/v1/jobs/{}/events", record.id) };
     let accepted = JobAccepted { id: record.id, status: record.status, links };
     Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobRecord>, ApiError> {
-    if uuid::Uuid::try_parse(&id).is_err() {
-        return Err(ApiError::bad_request("invalid_job_id", format!("{id:?} is not a job id")));
+/// Job ids are UUIDs; anything else is refused before it reaches NATS.
+pub fn check_job_id(id: &str) -> Result<(), ApiError> {
+    match uuid::Uuid::try_parse(id) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ApiError::bad_request("invalid_job_id", format!("{id:?} is not a job id"))),
     }
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobRecord>, ApiError> {
+    check_job_id(&id)?;
     match state.dispatcher.jobs.get(&id).await? {
         Some((record, _)) => Ok(Json(record)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),

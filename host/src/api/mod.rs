@@ -3,6 +3,7 @@
 
 mod components;
 mod error;
+mod events;
 mod health;
 mod jobs;
 
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     let jobs = Router::new()
         .route("/v1/jobs", post(jobs::submit).get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get))
+        .route("/v1/jobs/{id}/events", get(events::job_events))
         .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
     Router::new()
         .merge(components)

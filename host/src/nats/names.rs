@@ -33,6 +33,21 @@ pub fn all_jobs_event_subject(kind: EventKind) -> String {
     format!("{EVENTS_PREFIX}.*.{}", kind.as_str())
 }
 
+/// `edge.events.<job_id>.>`: every event of one job.
+pub fn job_events_filter(job_id: &str) -> String {
+    format!("{EVENTS_PREFIX}.{job_id}.>")
+}
+
+/// Splits `edge.events.<job_id>.<kind>` back into its job id and kind.
+pub fn parse_event_subject(subject: &str) -> Option<(&str, EventKind)> {
+    let rest = subject.strip_prefix(EVENTS_PREFIX)?.strip_prefix('.')?;
+    let (job_id, kind) = rest.rsplit_once('.')?;
+    if job_id.is_empty() || job_id.contains('.') {
+        return None;
+    }
+    Some((job_id, EventKind::parse(kind)?))
+}
+
 /// Object name of a component's native code for one engine: the digest and the engine's
 /// fingerprint (wasmtime version and every setting that changes generated code).
 pub fn precompiled_object(digest: &str, engine_fingerprint: &str) -> String {
@@ -48,5 +63,17 @@ mod tests {
         assert_eq!(event_subject("0193-abc", EventKind::Done), "edge.events.0193-abc.done");
         assert_eq!(all_jobs_event_subject(EventKind::Stdout), "edge.events.*.stdout");
         assert_eq!(precompiled_object("sha256:ab", "f00"), "sha256:ab/f00");
+        assert_eq!(job_events_filter("j1"), "edge.events.j1.>");
+    }
+
+    #[test]
+    fn event_subjects_parse_back() {
+        for kind in EventKind::ALL {
+            assert_eq!(parse_event_subject(&event_subject("0193-abc", kind)), Some(("0193-abc", kind)));
+        }
+        assert_eq!(parse_event_subject("edge.events.id.bogus"), None);
+        assert_eq!(parse_event_subject("edge.jobs.submit"), None);
+        assert_eq!(parse_event_subject("edge.events..done"), None);
+        assert_eq!(parse_event_subject("edge.events.a.b.done"), None);
     }
 }

@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each test module uses a different part
 
 mod process;
+mod sse;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use edge_wire::{ComponentInfo, JobRecord};
 pub use process::Process;
 use reqwest::StatusCode;
 use serde_json::Value;
+pub use sse::{SseEvent, SseReader};
 
 /// The edge binary under test.
 pub const EDGE: &str = env!("CARGO_BIN_EXE_edge");
@@ -218,6 +220,18 @@ impl Platform {
         let response = self.http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.expect("get job");
         assert_eq!(response.status(), StatusCode::OK, "GET job {id}");
         response.json().await.expect("record")
+    }
+
+    /// Opens the job's event stream, resuming after `last_event_id` if given.
+    pub async fn events(&self, id: &str, last_event_id: Option<&str>) -> SseReader {
+        let mut request = self.http.get(self.url(&format!("/v1/jobs/{id}/events")));
+        if let Some(last) = last_event_id {
+            request = request.header("Last-Event-ID", last);
+        }
+        let response = request.send().await.expect("events");
+        assert_eq!(response.status(), StatusCode::OK, "events of {id}");
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        SseReader::new(response)
     }
 
     /// A direct NATS client, for looking at what edge stored.

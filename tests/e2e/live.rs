@@ -1,0 +1,101 @@
+//! Live delivery: output streamed over SSE while the job runs, and resuming after a
+//! reconnect with `Last-Event-ID`.
+
+use edge_wire::{JobEvent, JobStatus, Output};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Platform, SseEvent, error_code};
+
+fn parse(event: &SseEvent) -> JobEvent {
+    serde_json::from_str(&event.data).unwrap_or_else(|e| panic!("event {event:?}: {e}"))
+}
+
+fn stdout_of(events: &[SseEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match parse(e) {
+            JobEvent::Stdout(chunk) => Some(Output::to_text_lossy(&chunk.data)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sse_streams_output_while_the_job_runs() {
+    let platform = Platform::start().await;
+    platform.upload("sleep-print", "sleep-print").await;
+    let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["10", "200"]}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    assert_eq!(body["links"]["events"], format!("/v1/jobs/{id}/events"));
+
+    let mut events = platform.events(&id, None).await;
+    let mut seen = Vec::new();
+    loop {
+        let event = events.next().await.expect("stream ended before the first line");
+        seen.push(event.clone());
+        if event.event == "stdout" {
+            assert_eq!(stdout_of(&seen), "line 1\n");
+            break;
+        }
+    }
+    // The first line is here while nine more are still to come (~1.8 s of work).
+    let record = platform.job(&id).await;
+    assert_eq!(record.status, JobStatus::Running, "the first line came only after the end");
+
+    while let Some(event) = events.next().await {
+        seen.push(event);
+    }
+    let expected: String = (1..=10).map(|i| format!("line {i}\n")).collect();
+    assert_eq!(stdout_of(&seen), expected);
+    let names: Vec<&str> = seen.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names.first(), Some(&"status"));
+    assert_eq!(names.last(), Some(&"done"), "{names:?}");
+    let ids: Vec<u64> = seen.iter().map(|e| e.id.as_deref().expect("id").parse().expect("numeric id")).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids must increase: {ids:?}");
+    match parse(seen.last().expect("done")) {
+        JobEvent::Done(record) => assert_eq!(record.status, JobStatus::Succeeded),
+        other => panic!("last event {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn last_event_id_resumes_with_exactly_the_missed_events() {
+    let platform = Platform::start().await;
+    platform.upload("sleep-print", "sleep-print").await;
+    let record = platform.run(json!({"component": "sleep-print", "args": ["5", "20"]})).await;
+
+    // A finished job replays its whole history, then the stream closes.
+    let all = platform.events(&record.id, None).await.all().await;
+    assert!(all.len() >= 3, "{all:?}");
+    assert_eq!(all.last().map(|e| e.event.as_str()), Some("done"));
+    for cut in 0..all.len() {
+        let last_seen = all[cut].id.as_deref();
+        let rest = platform.events(&record.id, last_seen).await.all().await;
+        assert_eq!(rest, all[cut + 1..], "resuming after event {cut}");
+    }
+}
+
+#[tokio::test]
+async fn sse_refuses_unknown_jobs_and_bad_ids() {
+    let platform = Platform::start().await;
+    let missing = platform
+        .http
+        .get(platform.url("/v1/jobs/01a20c30-c8c8-7451-a244-c5104d821680/events"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    platform.upload("hello", "hello").await;
+    let record = platform.run(json!({"component": "hello"})).await;
+    let bad = platform
+        .http
+        .get(platform.url(&format!("/v1/jobs/{}/events", record.id)))
+        .header("Last-Event-ID", "yesterday")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let body: Value = bad.json().await.expect("json");
+    assert_eq!(error_code(&body), "invalid_last_event_id");
+}
