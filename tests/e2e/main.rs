@@ -4,6 +4,7 @@
 
 mod support;
 
+mod cancel;
 mod cli;
 mod components;
 mod faults;

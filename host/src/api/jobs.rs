@@ -1,6 +1,8 @@
 //! `POST /v1/jobs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`.
 
 use axum::Json;
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -10,6 +12,7 @@ use edge_wire::{JobAccepted, JobLinks, JobList, JobRecord, JobRequest, JobStatus
 use serde::Deserialize;
 
 use super::{ApiError, AppState};
+use crate::jobs::CancelOutcome;
 
 /// Most records `GET /v1/jobs` answers with.
 const MAX_LIST: usize = 500;
@@ -68,6 +71,25 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Resul
     match state.dispatcher.jobs.get(&id).await? {
         Some((record, _)) => Ok(Json(record)),
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
+    }
+}
+
+/// How long `DELETE` waits for a running job to stop before answering `202`.
+const CANCEL_WAIT: Duration = Duration::from_secs(5);
+
+/// Cancels a job: `200` with the final record, `202` if the executor has not confirmed yet,
+/// `409` if it had already ended.
+pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    check_job_id(&id)?;
+    match state.dispatcher.cancel(&id, CANCEL_WAIT).await? {
+        CancelOutcome::Cancelled(record) => Ok((StatusCode::OK, Json(record)).into_response()),
+        CancelOutcome::Requested(record) => Ok((StatusCode::ACCEPTED, Json(record)).into_response()),
+        CancelOutcome::AlreadyFinal(record) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_final",
+            format!("job {id} already ended as {}", record.status.as_str()),
+        )),
+        CancelOutcome::NotFound => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
     }
 }
 

@@ -47,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/components/{name}", get(components::describe));
     let jobs = Router::new()
         .route("/v1/jobs", post(jobs::submit).get(jobs::list))
-        .route("/v1/jobs/{id}", get(jobs::get))
+        .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/v1/jobs/{id}/events", get(events::job_events))
         .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
     Router::new()

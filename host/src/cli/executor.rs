@@ -82,8 +82,7 @@ pub async fn run_executor(node: &NodeArgs, worker: &WorkerArgs, stop: watch::Rec
         data_dir: node.data_dir.clone(),
         cache_capacity: worker.cache_capacity,
     };
-    Executor::new(config, &platform, runtime)?.run(consumer, stop).await;
-    Ok(())
+    Executor::new(config, &platform, runtime)?.run(consumer, stop).await
 }
 
 fn default_executor_id() -> String {

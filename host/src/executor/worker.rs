@@ -1,7 +1,8 @@
 //! The job loop of one executor.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer};
@@ -11,13 +12,14 @@ use edge_wire::{JobError, JobEvent, JobRecord, JobSpec, JobStatus, Output, Usage
 use futures::StreamExt as _;
 use tokio::sync::{mpsc, watch};
 
-use super::events::{EventPublisher, pump_output};
+use super::output::pump_output;
 use super::source::NatsSource;
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::ComponentStore;
 use crate::jobs::{JobStore, JobStoreError};
-use crate::nats::Platform;
-use crate::runtime::{CacheError, ComponentCache, RunInput, RunOutcome, Runtime};
+use crate::nats::names;
+use crate::nats::{EventPublisher, Platform, publish_done};
+use crate::runtime::{CacheError, CancelSignal, ComponentCache, RunInput, RunOutcome, Runtime};
 
 /// How long one pull request waits for a job before it is renewed.
 const PULL_EXPIRES: Duration = Duration::from_secs(10);
@@ -53,9 +55,12 @@ impl From<JobStoreError> for Retry {
 /// One executor.
 pub struct Executor {
     config: ExecutorConfig,
+    client: async_nats::Client,
     jobs: JobStore,
     events: EventPublisher,
     cache: ComponentCache<NatsSource>,
+    /// Jobs running here, by id, with the switch that stops each.
+    running: Mutex<HashMap<String, Arc<CancelSignal>>>,
 }
 
 impl Executor {
@@ -71,23 +76,47 @@ impl Executor {
         let cache_dir = config.data_dir.join("precompiled");
         let cache = ComponentCache::new(runtime, source, &cache_dir, config.cache_capacity)?;
         Ok(Self {
+            client: platform.client.clone(),
             jobs: JobStore::new(platform.jobs.clone()),
             events: EventPublisher::new(platform.js.clone()),
             cache,
             config,
+            running: Mutex::new(HashMap::new()),
         })
     }
 
     /// Pulls and runs jobs until `stop` turns true; then finishes the jobs it has.
-    pub async fn run(self, consumer: consumer::PullConsumer, stop: watch::Receiver<bool>) {
+    ///
+    /// # Errors
+    /// When the cancel subscription cannot be made.
+    pub async fn run(self, consumer: consumer::PullConsumer, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         let this = Arc::new(self);
+        let cancels = this.client.subscribe(names::all_cancel_subject()).await?;
+        let listener = tokio::spawn(this.clone().listen_for_cancels(cancels));
         tracing::info!(executor = %this.config.id, concurrency = this.config.concurrency, "executor ready");
         let mut slots = tokio::task::JoinSet::new();
         for _ in 0..this.config.concurrency {
             slots.spawn(this.clone().slot(consumer.clone(), stop.clone()));
         }
         while slots.join_next().await.is_some() {}
+        listener.abort();
         tracing::info!(executor = %this.config.id, "executor stopped");
+        Ok(())
+    }
+
+    async fn listen_for_cancels(self: Arc<Self>, mut cancels: async_nats::Subscriber) {
+        while let Some(message) = cancels.next().await {
+            let Some(id) = names::parse_cancel_subject(&message.subject) else { continue };
+            let signal = self.running().get(id).cloned();
+            if let Some(signal) = signal {
+                tracing::info!(job = id, "cancelling");
+                signal.cancel();
+            }
+        }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<CancelSignal>>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// One unit of concurrency: a pull for a single job at a time, so an executor never
@@ -170,6 +199,10 @@ impl Executor {
             tracing::info!(job = %spec.id, status = record.status.as_str(), "job already final");
             return self.publish_done(&record).await;
         }
+        // Registered before the record says `running`, so a cancel that follows it finds us.
+        let cancel = Arc::new(CancelSignal::default());
+        self.running().insert(spec.id.clone(), cancel.clone());
+        let _registered = RunningGuard { executor: self, id: &spec.id };
         let started_ms = now_ms();
         record.status = JobStatus::Running;
         record.attempts = attempt;
@@ -182,7 +215,7 @@ impl Executor {
         }
         tracing::info!(job = %spec.id, attempt, digest = %spec.digest, "job started");
 
-        let outcome = match self.prepare_and_run(&spec, attempt).await {
+        let outcome = match self.prepare_and_run(&spec, attempt, cancel).await {
             Ok(outcome) => outcome,
             Err(CacheError::Unavailable { reason, .. }) => return Err(Retry(reason)),
             Err(e @ CacheError::Unusable { .. }) => failed_before_start("component_unusable", e.to_string()),
@@ -211,15 +244,15 @@ impl Executor {
     }
 
     async fn publish_done(&self, record: &JobRecord) -> Result<(), Retry> {
-        let done = JobEvent::Done(Box::new(record.clone()));
-        let dedupe = format!("{}.done", record.id);
-        self.events
-            .publish(&record.id, &done, Some(&dedupe))
-            .await
-            .map_err(|e| Retry(format!("cannot publish done: {e}")))
+        publish_done(&self.events, record).await.map_err(|e| Retry(format!("cannot publish done: {e}")))
     }
 
-    async fn prepare_and_run(&self, spec: &JobSpec, attempt: u32) -> Result<RunOutcome, CacheError> {
+    async fn prepare_and_run(
+        &self,
+        spec: &JobSpec,
+        attempt: u32,
+        cancel: Arc<CancelSignal>,
+    ) -> Result<RunOutcome, CacheError> {
         let runtime = self.cache.runtime();
         let max_memory_mb = runtime.settings().max_memory_mb;
         if spec.limits.memory_mb > max_memory_mb {
@@ -242,11 +275,24 @@ impl Executor {
             stdin,
             limits: spec.limits,
             sink: Some(sink),
+            cancel,
         };
         let outcome = runtime.run_command(&ready, input).await;
         // The sink closed with the store: the pump sends what is left and ends.
         let _ = pump.await;
         Ok(outcome)
+    }
+}
+
+/// Takes a job off the running list when its processing ends, however it ends.
+struct RunningGuard<'a> {
+    executor: &'a Executor,
+    id: &'a str,
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.executor.running().remove(self.id);
     }
 }
 

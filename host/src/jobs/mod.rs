@@ -1,10 +1,12 @@
 //! Jobs: the limits a job may ask for, the records in the `edge_jobs` bucket, and
 //! dispatching a request to the executors.
 
+mod cancel;
 mod dispatch;
 pub mod limits;
 mod store;
 
+pub use cancel::CancelOutcome;
 pub use dispatch::{Dispatcher, SubmitError};
 pub use limits::{LimitError, LimitPolicy};
 pub use store::{JobStore, JobStoreError};

@@ -1,7 +1,9 @@
 //! edge on NATS: the names, connecting with clear errors, and creating the streams,
 //! consumer and buckets that `nats/` defines.
 
+mod events;
 pub mod names;
 mod setup;
 
+pub use events::{EventPublisher, publish_done};
 pub use setup::{Platform, connect, ensure_executors_consumer, ensure_platform};

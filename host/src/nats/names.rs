@@ -22,6 +22,23 @@ pub const COMPONENTS_BUCKET: &str = "edge_components";
 pub const PRECOMPILED_BUCKET: &str = "edge_precompiled";
 
 const EVENTS_PREFIX: &str = "edge.events";
+const CANCEL_PREFIX: &str = "edge.jobs.cancel";
+
+/// `edge.jobs.cancel.<job_id>`: plain NATS (not stored); whichever executor runs the job
+/// stops it.
+pub fn cancel_subject(job_id: &str) -> String {
+    format!("{CANCEL_PREFIX}.{job_id}")
+}
+
+/// `edge.jobs.cancel.*`: what executors listen on.
+pub fn all_cancel_subject() -> String {
+    format!("{CANCEL_PREFIX}.*")
+}
+
+/// The job id of a cancel subject.
+pub fn parse_cancel_subject(subject: &str) -> Option<&str> {
+    subject.strip_prefix(CANCEL_PREFIX)?.strip_prefix('.').filter(|id| !id.is_empty() && !id.contains('.'))
+}
 
 /// `edge.events.<job_id>.<kind>`
 pub fn event_subject(job_id: &str, kind: EventKind) -> String {
@@ -64,6 +81,9 @@ mod tests {
         assert_eq!(all_jobs_event_subject(EventKind::Stdout), "edge.events.*.stdout");
         assert_eq!(precompiled_object("sha256:ab", "f00"), "sha256:ab/f00");
         assert_eq!(job_events_filter("j1"), "edge.events.j1.>");
+        assert_eq!(parse_cancel_subject(&cancel_subject("j1")), Some("j1"));
+        assert_eq!(parse_cancel_subject("edge.jobs.cancel.a.b"), None);
+        assert_eq!(parse_cancel_subject("edge.jobs.submit"), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use anyhow::Context as _;
 use sha2::{Digest as _, Sha256};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// How often the epoch advances. Deadlines are rounded up to whole ticks.
+/// How often the epoch advances: how late a deadline or a cancel may be noticed in a guest
+/// that is computing, and how often such a guest yields to the other tasks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Settings that size the engine of one executor.
@@ -84,13 +85,6 @@ fn mib_to_bytes(mib: u64) -> anyhow::Result<usize> {
         .with_context(|| format!("max memory of {mib} MiB does not fit this machine"))
 }
 
-/// Epoch deadline, in ticks, for a wall-clock timeout. One tick more than the division:
-/// the next tick may come at once, and a job must never be stopped before its time.
-pub(crate) fn deadline_ticks(timeout: Duration) -> u64 {
-    let tick = EPOCH_TICK.as_millis().max(1);
-    u64::try_from(timeout.as_millis().div_ceil(tick)).unwrap_or(u64::MAX).saturating_add(1)
-}
-
 /// One ticker thread per engine. It holds only a weak reference, so it ends with the engine.
 fn start_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
@@ -127,14 +121,6 @@ fn engine_fingerprint(engine: &Engine) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn deadlines_round_up_to_whole_ticks() {
-        assert_eq!(deadline_ticks(Duration::from_millis(1)), 2);
-        assert_eq!(deadline_ticks(Duration::from_millis(10)), 2);
-        assert_eq!(deadline_ticks(Duration::from_millis(11)), 3);
-        assert_eq!(deadline_ticks(Duration::from_secs(30)), 3001);
-    }
 
     #[test]
     fn same_settings_same_fingerprint() {

@@ -3,12 +3,14 @@
 //! components.
 
 mod cache;
+mod cancel;
 mod engine;
 mod limiter;
 mod output;
 mod run;
 
 pub use cache::{CacheError, ComponentCache, ComponentSource};
+pub use cancel::CancelSignal;
 pub use engine::{EngineSettings, Runtime};
 pub use output::StreamKind;
 pub use run::{RunInput, RunOutcome};

@@ -1,15 +1,16 @@
 //! Runs one `wasi:cli` command in a fresh, empty sandbox and says how it ended.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use edge_wire::{JobError, JobStatus, Limits};
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::Runtime;
-use super::engine::deadline_ticks;
+use super::cancel::{CancelSignal, Cancelled, DeadlineReached};
 use super::limiter::JobLimiter;
 use super::output::{OutputCapture, OutputLimitExceeded, OutputSink, StreamKind};
 
@@ -25,6 +26,8 @@ pub struct RunInput {
     pub limits: Limits,
     /// Receives output while the job runs.
     pub sink: Option<OutputSink>,
+    /// Stops the run when flipped.
+    pub cancel: Arc<CancelSignal>,
 }
 
 /// How a run ended.
@@ -72,16 +75,32 @@ impl Runtime {
         let fuel_budget = limits.fuel.unwrap_or(u64::MAX);
         let fuel_set = store.set_fuel(fuel_budget);
         let timeout = Duration::from_millis(limits.timeout_ms);
-        store.set_epoch_deadline(deadline_ticks(timeout));
-        store.epoch_deadline_trap();
-
         let started = Instant::now();
+        let deadline = started + timeout;
+        // Checked at every epoch tick while the guest computes; in between the guest yields,
+        // so a busy job never holds a runtime thread for long.
+        let cancel = input.cancel.clone();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if cancel.is_cancelled() {
+                return Err(wasmtime::Error::new(Cancelled));
+            }
+            if Instant::now() >= deadline {
+                return Err(wasmtime::Error::new(DeadlineReached));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+
         let run = async {
             fuel_set?;
             let command = command.instantiate_async(&mut store).await?;
             command.wasi_cli_run().call_run(&mut store).await
         };
-        let result = tokio::time::timeout(timeout + HOST_WAIT_GRACE, run).await;
+        // A guest blocked in the host (sleeping, reading) sees no ticks: drop it from here.
+        let result = tokio::select! {
+            result = tokio::time::timeout(timeout + HOST_WAIT_GRACE, run) => result.map_err(|_| Stopped::Deadline),
+            () = input.cancel.cancelled() => Err(Stopped::Cancelled),
+        };
         let wall = started.elapsed();
 
         let fuel_used = limits.fuel.map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
@@ -135,19 +154,33 @@ fn trap_message(trap: &Trap, error: &wasmtime::Error) -> String {
     format!("{trap}{frame}")
 }
 
-type RunResult = Result<wasmtime::Result<Result<(), ()>>, tokio::time::error::Elapsed>;
+/// Why a run was dropped from outside the guest.
+enum Stopped {
+    Deadline,
+    Cancelled,
+}
+
+type RunResult = Result<wasmtime::Result<Result<(), ()>>, Stopped>;
 
 fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobStatus, Option<i32>, Option<JobError>) {
     let error = |code: &str, message: String| Some(JobError { code: code.into(), message });
     let timed_out = || error("timeout", format!("the job ran past its deadline of {} ms", limits.timeout_ms));
+    let cancelled = || error("cancelled", "the job was cancelled".to_owned());
     match result {
-        Err(_elapsed) => (JobStatus::TimedOut, None, timed_out()),
+        Err(Stopped::Deadline) => (JobStatus::TimedOut, None, timed_out()),
+        Err(Stopped::Cancelled) => (JobStatus::Cancelled, None, cancelled()),
         Ok(Ok(Ok(()))) => (JobStatus::Succeeded, Some(0), None),
         Ok(Ok(Err(()))) => (JobStatus::Failed, Some(1), None),
         Ok(Err(e)) => {
             if let Some(exit) = e.downcast_ref::<I32Exit>() {
                 let status = if exit.0 == 0 { JobStatus::Succeeded } else { JobStatus::Failed };
                 return (status, Some(exit.0), None);
+            }
+            if e.is::<Cancelled>() {
+                return (JobStatus::Cancelled, None, cancelled());
+            }
+            if e.is::<DeadlineReached>() {
+                return (JobStatus::TimedOut, None, timed_out());
             }
             if memory_exceeded {
                 let message = format!("the job tried to use more than {} MiB of memory", limits.memory_mb);
@@ -157,7 +190,6 @@ fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobSt
                 return (JobStatus::Failed, None, error("output_limit", exceeded.to_string()));
             }
             match e.downcast_ref::<Trap>() {
-                Some(Trap::Interrupt) => (JobStatus::TimedOut, None, timed_out()),
                 Some(Trap::OutOfFuel) => {
                     let budget = limits.fuel.unwrap_or_default();
                     (JobStatus::Failed, None, error("fuel_exhausted", format!("the job used all of its {budget} fuel")))

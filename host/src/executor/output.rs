@@ -1,48 +1,18 @@
-//! Publishing a job's events to `edge.events.<id>.<kind>`, and batching its output into
-//! chunks while it runs.
+//! Batching a job's output into chunk events while it runs.
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
 use edge_wire::{JobEvent, Output, OutputChunk};
 use tokio::sync::mpsc;
 
-use crate::nats::names;
+use crate::nats::EventPublisher;
 use crate::runtime::StreamKind;
 
 /// Longest a partial line waits before it is sent.
 const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 /// A chunk is sent once it holds this much, newline or not.
 const CHUNK_BYTES: usize = 16 * 1024;
-
-/// Publishes events and waits for JetStream to store each.
-#[derive(Clone)]
-pub struct EventPublisher {
-    js: jetstream::Context,
-}
-
-impl EventPublisher {
-    pub fn new(js: jetstream::Context) -> Self {
-        Self { js }
-    }
-
-    /// Publishes `event` for `job_id`. With `dedupe_id`, a repeat inside the stream's
-    /// duplicate window is dropped by JetStream.
-    ///
-    /// # Errors
-    /// When JetStream does not confirm.
-    pub async fn publish(&self, job_id: &str, event: &JobEvent, dedupe_id: Option<&str>) -> anyhow::Result<()> {
-        let payload = Bytes::from(serde_json::to_vec(event)?);
-        let mut message = PublishMessage::build().payload(payload);
-        if let Some(id) = dedupe_id {
-            message = message.message_id(id);
-        }
-        let subject = names::event_subject(job_id, event.kind());
-        self.js.send_publish(subject, message).await?.await?;
-        Ok(())
-    }
-}
 
 /// Sends output chunks of one attempt as they come: a chunk ends at a newline when no
 /// more output is waiting, at [`CHUNK_BYTES`], or after [`FLUSH_INTERVAL`]. Returns when

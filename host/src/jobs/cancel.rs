@@ -1,0 +1,76 @@
+//! Cancelling a job: a queued one is marked `cancelled` and never runs; a running one is
+//! stopped by whichever executor has it.
+
+use std::time::Duration;
+
+use edge_wire::{EventKind, JobError, JobRecord, JobStatus};
+use futures::StreamExt as _;
+
+use super::{Dispatcher, JobStoreError, SubmitError};
+use crate::clock::now_rfc3339;
+use crate::nats::{EventPublisher, names, publish_done};
+
+/// Attempts at the compare-and-set against executors starting the job meanwhile.
+const CAS_ATTEMPTS: usize = 8;
+
+/// What a cancel request achieved.
+#[derive(Debug)]
+pub enum CancelOutcome {
+    /// The job is over now, as `cancelled`.
+    Cancelled(JobRecord),
+    /// The executor was told but had not confirmed within the wait.
+    Requested(JobRecord),
+    /// It had ended before; nothing changed.
+    AlreadyFinal(JobRecord),
+    /// No such job.
+    NotFound,
+}
+
+impl Dispatcher {
+    /// Cancels job `id`, waiting up to `wait` for a running job to stop.
+    ///
+    /// # Errors
+    /// [`SubmitError::Unavailable`] when NATS fails.
+    pub async fn cancel(&self, id: &str, wait: Duration) -> Result<CancelOutcome, SubmitError> {
+        for _ in 0..CAS_ATTEMPTS {
+            let Some((mut record, revision)) = self.jobs.get(id).await? else {
+                return Ok(CancelOutcome::NotFound);
+            };
+            match record.status {
+                status if status.is_final() => return Ok(CancelOutcome::AlreadyFinal(record)),
+                JobStatus::Queued => {
+                    record.status = JobStatus::Cancelled;
+                    record.error =
+                        Some(JobError { code: "cancelled".into(), message: "cancelled before it ran".into() });
+                    record.finished_at = Some(now_rfc3339());
+                    match self.jobs.update(&record, revision).await {
+                        // An executor took it meanwhile: look again.
+                        Err(JobStoreError::Conflict) => continue,
+                        Err(e) => return Err(e.into()),
+                        Ok(_) => {}
+                    }
+                    // The executor that later pulls it sees it final and only acks.
+                    publish_done(&EventPublisher::new(self.js.clone()), &record)
+                        .await
+                        .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+                    return Ok(CancelOutcome::Cancelled(record));
+                }
+                _ => return self.stop_running(id, wait).await,
+            }
+        }
+        Err(SubmitError::Unavailable(format!("job {id} kept changing while it was being cancelled")))
+    }
+
+    async fn stop_running(&self, id: &str, wait: Duration) -> Result<CancelOutcome, SubmitError> {
+        let unavailable = |e: &dyn std::fmt::Display| SubmitError::Unavailable(e.to_string());
+        let mut done =
+            self.client.subscribe(names::event_subject(id, EventKind::Done)).await.map_err(|e| unavailable(&e))?;
+        self.client.publish(names::cancel_subject(id), bytes::Bytes::new()).await.map_err(|e| unavailable(&e))?;
+        let _ = tokio::time::timeout(wait, done.next()).await;
+        match self.jobs.get(id).await? {
+            Some((record, _)) if record.status.is_final() => Ok(CancelOutcome::Cancelled(record)),
+            Some((record, _)) => Ok(CancelOutcome::Requested(record)),
+            None => Ok(CancelOutcome::NotFound),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! `DELETE /v1/jobs/{id}`: queued jobs never run, running ones stop with their output so far.
+
+use std::time::{Duration, Instant};
+
+use edge_wire::{JobRecord, JobStatus};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{Options, Platform, error_code};
+
+async fn delete(platform: &Platform, id: &str) -> (StatusCode, Value) {
+    let response = platform.http.delete(platform.url(&format!("/v1/jobs/{id}"))).send().await.expect("delete");
+    let status = response.status();
+    (status, response.json().await.expect("json"))
+}
+
+async fn wait_running(platform: &Platform, id: &str) {
+    for _ in 0..500 {
+        if platform.job(id).await.status == JobStatus::Running {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("job {id} never ran");
+}
+
+#[tokio::test]
+async fn a_running_job_stops_at_once_and_keeps_its_output() {
+    let platform = Platform::start_with(Options { concurrency: 1, ..Options::default() }).await;
+    for name in ["endless-loop", "sleep-print", "hello"] {
+        platform.upload(name, name).await;
+    }
+
+    // Computing: stopped at the next epoch tick.
+    let (_, body) = platform.submit(&json!({"component": "endless-loop", "limits": {"timeout_ms": 60_000}}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    wait_running(&platform, &id).await;
+    let asked = Instant::now();
+    let (status, body) = delete(&platform, &id).await;
+    let took = asked.elapsed();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let record: JobRecord = serde_json::from_value(body).expect("record");
+    assert_eq!(record.status, JobStatus::Cancelled);
+    assert_eq!(record.error.as_ref().map(|e| e.code.as_str()), Some("cancelled"));
+    assert!(took < Duration::from_secs(3), "cancel took {took:?}");
+
+    // Sleeping in the host: dropped, with the lines printed so far.
+    let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["100", "100"]}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    wait_running(&platform, &id).await;
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let (status, body) = delete(&platform, &id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let record: JobRecord = serde_json::from_value(body).expect("record");
+    assert_eq!(record.status, JobStatus::Cancelled);
+    let out = record.stdout.text.expect("text");
+    assert!(out.starts_with("line 1\nline 2\n") && !out.contains("line 100"), "{out:?}");
+
+    // The executor's only slot is free again.
+    let after = platform.run(json!({"component": "hello"})).await;
+    assert_eq!(after.status, JobStatus::Succeeded);
+    let (status, body) = delete(&platform, &after.id).await;
+    assert_eq!((status, error_code(&body)), (StatusCode::CONFLICT, "already_final"));
+}
+
+#[tokio::test]
+async fn a_queued_job_is_never_run() {
+    let mut platform = Platform::start_with(Options { executors: 0, ..Options::default() }).await;
+    platform.upload("hello", "hello").await;
+    let (_, body) = platform.submit(&json!({"component": "hello"}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    let (status, body) = delete(&platform, &id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "cancelled");
+
+    // An executor arriving later takes the message off the queue without running it.
+    let executor = platform.add_executor();
+    let next = platform.run(json!({"component": "hello", "args": ["next"]})).await;
+    assert_eq!(next.status, JobStatus::Succeeded);
+    let record = platform.job(&id).await;
+    assert_eq!((record.status, record.attempts, record.executor), (JobStatus::Cancelled, 0, None));
+    let started: Vec<Value> = platform.executors[executor].log_events("job started");
+    assert_eq!(started.len(), 1, "only the second job ran: {started:?}");
+
+    let events = platform.events(&id, None).await.all().await;
+    assert_eq!(events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(), ["done"]);
+
+    for (path, status, code) in [
+        ("/v1/jobs/nope", StatusCode::BAD_REQUEST, "invalid_job_id"),
+        ("/v1/jobs/01a20c30-c8c8-7451-a244-c5104d821680", StatusCode::NOT_FOUND, "job_not_found"),
+    ] {
+        let response = platform.http.delete(platform.url(path)).send().await.expect("delete");
+        assert_eq!(response.status(), status);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(error_code(&body), code);
+    }
+}
