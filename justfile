@@ -19,9 +19,11 @@ setup:
     #!/usr/bin/env bash
     set -euo pipefail
     rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-    if ! "{{ venv }}/bin/nats-server" --version 2>/dev/null | grep -q 'v2.15.1'; then
+    # Reinstall when tools/requirements.txt changed since the last install.
+    if ! cmp -s "{{ root }}/tools/requirements.txt" "{{ venv }}/.requirements.txt"; then
         [ -x "{{ venv }}/bin/pip" ] || python3 -m venv "{{ venv }}"
         "{{ venv }}/bin/pip" install --quiet -r "{{ root }}/tools/requirements.txt"
+        cp "{{ root }}/tools/requirements.txt" "{{ venv }}/.requirements.txt"
     fi
 
 # Build the guest components (wasm32-wasip2) into $EDGE_GUEST_DIR.

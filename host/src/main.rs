@@ -7,6 +7,7 @@ mod components;
 mod executor;
 mod jobs;
 mod logging;
+mod micro;
 mod nats;
 mod runtime;
 mod telemetry;

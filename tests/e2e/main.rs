@@ -10,5 +10,6 @@ mod components;
 mod faults;
 mod jobs;
 mod live;
+mod nats_api;
 mod observability;
 mod sandbox;

@@ -113,6 +113,14 @@ pub async fn serve(
         client: platform.client.clone(),
         policy: host.policy(),
     };
+    tokio::spawn({
+        let (client, dispatcher) = (platform.client.clone(), dispatcher.clone());
+        async move {
+            if let Err(e) = crate::micro::serve(client, dispatcher).await {
+                tracing::error!(error = %e, "the NATS micro service stopped");
+            }
+        }
+    });
     let state = AppState { dispatcher, limits: host.api(), metrics };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, nats = %node.nats_url, "edge host listening on http://{addr}");
