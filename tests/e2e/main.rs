@@ -13,3 +13,4 @@ mod live;
 mod nats_api;
 mod observability;
 mod sandbox;
+mod websocket;

@@ -9,6 +9,7 @@ mod error;
 mod event;
 mod job;
 mod output;
+mod ws;
 
 pub use component::{ComponentInfo, ComponentKind, ComponentVersion};
 pub use error::{ErrorBody, ErrorResponse};
@@ -17,3 +18,4 @@ pub use job::{
     JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest, Usage,
 };
 pub use output::Output;
+pub use ws::{ClientMessage, ServerMessage};

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use edge_wire::{ErrorBody, ErrorResponse};
 
 use crate::components::{InspectError, NameError, StoreError};
-use crate::jobs::{JobStoreError, SubmitError};
+use crate::jobs::{FollowError, JobStoreError, SubmitError};
 
 /// An error answer: a status, a stable code and a message for people.
 #[derive(Debug)]
@@ -46,6 +46,13 @@ impl ApiError {
             "unavailable",
             "the platform's message bus is unavailable; try again shortly",
         )
+    }
+}
+
+impl ApiError {
+    /// The same error as a WebSocket message.
+    pub fn into_message(self) -> edge_wire::ServerMessage {
+        edge_wire::ServerMessage::Error { code: self.code.to_owned(), message: self.message }
     }
 }
 
@@ -102,6 +109,15 @@ impl From<SubmitError> for ApiError {
             SubmitError::ComponentNotFound(_) => Self::new(StatusCode::NOT_FOUND, "component_not_found", message),
             SubmitError::UnsupportedKind { .. } => Self::bad_request("unsupported_kind", message),
             SubmitError::Unavailable(_) => Self::unavailable(message),
+        }
+    }
+}
+
+impl From<FollowError> for ApiError {
+    fn from(e: FollowError) -> Self {
+        match e {
+            FollowError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "job_not_found", e.to_string()),
+            FollowError::Unavailable(_) => Self::unavailable(e),
         }
     }
 }

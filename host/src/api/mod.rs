@@ -6,6 +6,7 @@ mod error;
 mod events;
 mod health;
 mod jobs;
+mod ws;
 
 use std::time::Duration;
 
@@ -36,6 +37,8 @@ pub struct ApiLimits {
     pub max_request_bytes: usize,
     /// Longest `?wait=` a submission may ask for.
     pub max_wait: Duration,
+    /// Messages a WebSocket client may fall behind before its events are dropped.
+    pub ws_buffer_messages: usize,
 }
 
 /// The routes of the host.
@@ -53,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(components)
         .merge(jobs)
+        .route("/v1/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .fallback(|| async { ApiError::not_found("no such route") })

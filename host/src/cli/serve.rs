@@ -16,6 +16,8 @@ use crate::nats;
 const DEFAULT_MAX_COMPONENT_BYTES: usize = 50 << 20;
 /// Largest job request body unless configured.
 const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
+/// WebSocket outbox size unless configured.
+const DEFAULT_WS_BUFFER_MESSAGES: usize = 256;
 /// Longest `?wait=` unless configured.
 const DEFAULT_MAX_WAIT: &str = "5m";
 
@@ -48,6 +50,10 @@ pub struct HostLimitArgs {
     #[arg(long, env = "EDGE_MAX_WAIT", default_value = DEFAULT_MAX_WAIT, value_parser = humantime::parse_duration)]
     pub max_wait: Duration,
 
+    /// Messages a WebSocket client may fall behind before its events are dropped.
+    #[arg(long, env = "EDGE_WS_BUFFER_MESSAGES", default_value_t = DEFAULT_WS_BUFFER_MESSAGES)]
+    pub ws_buffer_messages: usize,
+
     /// Largest `limits.timeout_ms` a job may ask for.
     #[arg(long, env = "EDGE_MAX_TIMEOUT_MS", default_value_t = limits::MAX_TIMEOUT_MS)]
     pub max_timeout_ms: u64,
@@ -79,6 +85,7 @@ impl HostLimitArgs {
             max_component_bytes: self.max_component_bytes,
             max_request_bytes: self.max_request_bytes,
             max_wait: self.max_wait,
+            ws_buffer_messages: self.ws_buffer_messages,
         }
     }
 }

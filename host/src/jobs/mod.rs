@@ -3,10 +3,12 @@
 
 mod cancel;
 mod dispatch;
+mod follow;
 pub mod limits;
 mod store;
 
 pub use cancel::CancelOutcome;
 pub use dispatch::{Dispatcher, SubmitError};
+pub use follow::{FollowError, follow};
 pub use limits::{LimitError, LimitPolicy};
 pub use store::{JobStore, JobStoreError};
