@@ -99,3 +99,37 @@ async fn sse_refuses_unknown_jobs_and_bad_ids() {
     let body: Value = bad.json().await.expect("json");
     assert_eq!(error_code(&body), "invalid_last_event_id");
 }
+
+#[tokio::test]
+async fn a_job_world_component_reports_progress_in_order() {
+    let platform = Platform::start().await;
+    let info = platform.upload("primes", "progress-demo").await;
+    assert_eq!(info.kind, edge_wire::ComponentKind::Job);
+
+    let (_, body) = platform.submit(&json!({"component": "primes", "stdin": "100000"}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    let events = platform.events(&id, None).await.all().await;
+    let progress: Vec<(u64, u8, String)> = events
+        .iter()
+        .filter_map(|e| match parse(e) {
+            JobEvent::Progress { seq, percent, message, .. } => Some((seq, percent, message)),
+            _ => None,
+        })
+        .collect();
+    let percents: Vec<u8> = progress.iter().map(|p| p.1).collect();
+    assert_eq!(percents, [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    assert!(progress.iter().enumerate().all(|(i, p)| p.0 == i as u64));
+    assert_eq!(progress.last().map(|p| p.2.as_str()), Some("9592 primes up to 100000"));
+
+    let record = platform.job(&id).await;
+    assert_eq!(record.status, JobStatus::Succeeded);
+    assert_eq!(record.exit_code, Some(0));
+    assert_eq!(record.stdout.text.as_deref(), Some("9592\n"));
+    assert_eq!(record.stderr.text.as_deref(), Some("INFO counting primes up to 100000\n"));
+
+    // The job's own error is the job's error.
+    let bad = platform.run(json!({"component": "primes", "stdin": "lots"})).await;
+    assert_eq!(bad.status, JobStatus::Failed);
+    let error = bad.error.expect("error");
+    assert_eq!((error.code.as_str(), error.message.as_str()), ("job_error", "\"lots\" is not a number"));
+}

@@ -52,7 +52,7 @@ pub struct OutputChunk {
 }
 
 /// A payload on `edge.events.<job_id>.<kind>`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum JobEvent {
     /// The job's status changed.
@@ -69,13 +69,16 @@ pub enum JobEvent {
     Stdout(OutputChunk),
     /// Output on stderr.
     Stderr(OutputChunk),
-    /// Progress, 0.0 to 1.0, with an optional message.
+    /// Progress reported by an `edge:platform/job` component.
     Progress {
-        /// Fraction done.
-        fraction: f32,
+        /// Attempt number.
+        attempt: u32,
+        /// Position among this attempt's progress events, from 0.
+        seq: u64,
+        /// How far, 0 to 100.
+        percent: u8,
         /// What is going on.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        message: Option<String>,
+        message: String,
     },
     /// The job is over; this is its final record.
     Done(Box<JobRecord>),

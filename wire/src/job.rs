@@ -189,6 +189,9 @@ pub struct JobSpec {
     pub id: String,
     /// `sha256:<hex>` of the component to run.
     pub digest: String,
+    /// How to run it: as a `wasi:cli` command or through the `edge:platform` job world.
+    #[serde(default = "command_kind")]
+    pub kind: crate::ComponentKind,
     /// Arguments after the program name.
     pub args: Vec<String>,
     /// Environment of the job.
@@ -228,4 +231,8 @@ pub struct JobAccepted {
 pub struct JobList {
     /// Records, newest first.
     pub jobs: Vec<JobRecord>,
+}
+
+fn command_kind() -> crate::ComponentKind {
+    crate::ComponentKind::Command
 }

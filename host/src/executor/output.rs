@@ -1,13 +1,13 @@
-//! Batching a job's output into chunk events while it runs.
+//! Turning what a running guest produces into events: output batched into chunks, progress
+//! reports in order with the output around them.
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use edge_wire::{JobEvent, Output, OutputChunk};
 use tokio::sync::mpsc;
 
 use crate::nats::EventPublisher;
-use crate::runtime::StreamKind;
+use crate::runtime::{GuestEvent, StreamKind};
 
 /// Longest a partial line waits before it is sent.
 const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
@@ -18,12 +18,13 @@ const CHUNK_BYTES: usize = 16 * 1024;
 /// more output is waiting, at [`CHUNK_BYTES`], or after [`FLUSH_INTERVAL`]. Returns when
 /// the job's output is closed and everything is sent.
 pub async fn pump_output(
-    mut output: mpsc::UnboundedReceiver<(StreamKind, Bytes)>,
+    mut output: mpsc::UnboundedReceiver<GuestEvent>,
     publisher: EventPublisher,
     job_id: String,
     attempt: u32,
 ) {
     let mut streams = [PendingStream::new(StreamKind::Stdout), PendingStream::new(StreamKind::Stderr)];
+    let mut progress_seq = 0;
     let mut ticker = tokio::time::interval(FLUSH_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -32,8 +33,22 @@ pub async fn pump_output(
                 let Some(first) = received else { break };
                 let mut next = Some(first);
                 // Take everything already waiting, so a flood becomes few large chunks.
-                while let Some((kind, bytes)) = next {
-                    streams[kind as usize].buffer.extend_from_slice(&bytes);
+                while let Some(event) = next {
+                    match event {
+                        GuestEvent::Output(kind, bytes) => streams[kind as usize].buffer.extend_from_slice(&bytes),
+                        GuestEvent::Progress { percent, message } => {
+                            // What was written before the report goes out before it.
+                            for stream in &mut streams {
+                                stream.flush(&publisher, &job_id, attempt).await;
+                            }
+                            let event = JobEvent::Progress { attempt, seq: progress_seq, percent, message };
+                            let dedupe = format!("{job_id}.progress.{attempt}.{progress_seq}");
+                            if let Err(e) = publisher.publish(&job_id, &event, Some(&dedupe)).await {
+                                tracing::warn!(job = %job_id, error = %e, "cannot publish progress");
+                            }
+                            progress_seq += 1;
+                        }
+                    }
                     next = output.try_recv().ok();
                 }
                 for stream in &mut streams {

@@ -264,7 +264,7 @@ impl Executor {
             Ok(stdin) => stdin,
             Err(e) => return Ok(failed_before_start("invalid_spec", format!("stdin is not base64: {e}"))),
         };
-        let (ready, loaded_from) = self.cache.get(&spec.digest).await?;
+        let (ready, loaded_from) = self.cache.get(&spec.digest, spec.kind).await?;
         tracing::info!(digest = %spec.digest, source = loaded_from.as_str(), "component loaded");
 
         let (sink, output) = mpsc::unbounded_channel();
@@ -277,7 +277,7 @@ impl Executor {
             sink: Some(sink),
             cancel,
         };
-        let outcome = runtime.run_command(&ready, input).await;
+        let outcome = runtime.run(&ready, input).await;
         // The sink closed with the store: the pump sends what is left and ends.
         let _ = pump.await;
         Ok(outcome)

@@ -31,7 +31,7 @@ pub enum SubmitError {
     #[error("no component {0}: upload it with POST /v1/components?name=...")]
     ComponentNotFound(String),
     /// The component is not of a kind that runs as a job.
-    #[error("component {reference} is a `{kind}` component; only `command` components run as jobs here")]
+    #[error("component {reference} is a `{kind}` component; only `command` and `job` components run as jobs")]
     UnsupportedKind { reference: String, kind: &'static str },
     /// NATS failed.
     #[error("{0}")]
@@ -75,7 +75,7 @@ impl Dispatcher {
         let reference = ComponentRef::parse(&request.component)?;
         let limits = self.policy.resolve(&request.limits)?;
         let (digest, kind) = self.components.resolve(&reference).await?;
-        if kind != ComponentKind::Command {
+        if !matches!(kind, ComponentKind::Command | ComponentKind::Job) {
             return Err(SubmitError::UnsupportedKind { reference: request.component, kind: kind.as_str() });
         }
 
@@ -101,6 +101,7 @@ impl Dispatcher {
         let spec = JobSpec {
             id: id.clone(),
             digest,
+            kind,
             args: request.args,
             env: request.env,
             stdin_base64: STANDARD.encode(stdin),

@@ -10,13 +10,16 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use edge_wire::ComponentKind;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::bindings::CommandPre;
 
 use super::Runtime;
-use super::run::{ReadyCommand, SandboxState};
+use super::bindings::JobPre;
+use super::run::Ready;
+use super::sandbox::{self, SandboxState};
 
 /// Where the cache gets what it does not have. Implemented over the NATS object stores.
 pub trait ComponentSource: Send + Sync + 'static {
@@ -66,14 +69,14 @@ pub struct ComponentCache<S> {
     source: S,
     disk_dir: PathBuf,
     capacity: usize,
-    ready: Mutex<Ready>,
+    ready: Mutex<ReadySet>,
 }
 
 #[derive(Default)]
-struct Ready {
-    by_digest: HashMap<String, Arc<OnceCell<ReadyCommand>>>,
+struct ReadySet {
+    by_digest: HashMap<(String, ComponentKind), Arc<OnceCell<Ready>>>,
     /// Insertion order, for eviction when over capacity.
-    order: VecDeque<String>,
+    order: VecDeque<(String, ComponentKind)>,
 }
 
 impl<S: ComponentSource> ComponentCache<S> {
@@ -83,8 +86,7 @@ impl<S: ComponentSource> ComponentCache<S> {
     /// # Errors
     /// When the WASI linker cannot be set up or `disk_dir` cannot be created.
     pub fn new(runtime: Runtime, source: S, disk_dir: &Path, capacity: usize) -> anyhow::Result<Self> {
-        let mut linker = Linker::new(runtime.engine());
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        let linker = sandbox::linker(runtime.engine())?;
         std::fs::create_dir_all(disk_dir)?;
         Ok(Self {
             runtime,
@@ -92,7 +94,7 @@ impl<S: ComponentSource> ComponentCache<S> {
             source,
             disk_dir: disk_dir.to_path_buf(),
             capacity: capacity.max(1),
-            ready: Mutex::new(Ready::default()),
+            ready: Mutex::new(ReadySet::default()),
         })
     }
 
@@ -101,32 +103,33 @@ impl<S: ComponentSource> ComponentCache<S> {
         &self.runtime
     }
 
-    /// A ready command for `digest`, and where it came from.
+    /// `digest` made ready to run as `kind`, and where it came from.
     ///
     /// # Errors
     /// [`CacheError`] when the component cannot be fetched or made ready.
-    pub async fn get(&self, digest: &str) -> Result<(ReadyCommand, LoadedFrom), CacheError> {
-        let cell = self.cell(digest);
+    pub async fn get(&self, digest: &str, kind: ComponentKind) -> Result<(Ready, LoadedFrom), CacheError> {
+        let cell = self.cell(digest, kind);
         let mut loaded_from = LoadedFrom::Memory;
         let loaded_ref = &mut loaded_from;
         let ready = cell
             .get_or_try_init(|| async move {
                 let (component, from) = self.load(digest).await?;
                 *loaded_ref = from;
-                let pre = self
-                    .linker
-                    .instantiate_pre(&component)
-                    .and_then(CommandPre::new)
-                    .map_err(|e| unusable(digest, format!("{e:#}")))?;
-                Ok::<_, CacheError>(pre)
+                let pre = self.linker.instantiate_pre(&component).map_err(|e| unusable(digest, format!("{e:#}")))?;
+                let ready = match kind {
+                    ComponentKind::Job => JobPre::new(pre).map(Ready::Job),
+                    _ => CommandPre::new(pre).map(Ready::Command),
+                };
+                ready.map_err(|e| unusable(digest, format!("{e:#}")))
             })
             .await?;
         Ok((ready.clone(), loaded_from))
     }
 
-    fn cell(&self, digest: &str) -> Arc<OnceCell<ReadyCommand>> {
+    fn cell(&self, digest: &str, kind: ComponentKind) -> Arc<OnceCell<Ready>> {
+        let key = (digest.to_owned(), kind);
         let mut ready = self.ready.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(cell) = ready.by_digest.get(digest) {
+        if let Some(cell) = ready.by_digest.get(&key) {
             return cell.clone();
         }
         while ready.order.len() >= self.capacity {
@@ -135,8 +138,8 @@ impl<S: ComponentSource> ComponentCache<S> {
             }
         }
         let cell = Arc::new(OnceCell::new());
-        ready.by_digest.insert(digest.to_owned(), cell.clone());
-        ready.order.push_back(digest.to_owned());
+        ready.by_digest.insert(key.clone(), cell.clone());
+        ready.order.push_back(key);
         cell
     }
 

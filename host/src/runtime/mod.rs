@@ -2,15 +2,17 @@
 //! allocator and an epoch ticker, a sandboxed store per job, and a cache of ready-to-run
 //! components.
 
+mod bindings;
 mod cache;
 mod cancel;
 mod engine;
 mod limiter;
 mod output;
 mod run;
+mod sandbox;
 
 pub use cache::{CacheError, ComponentCache, ComponentSource};
 pub use cancel::CancelSignal;
 pub use engine::{EngineSettings, Runtime};
-pub use output::StreamKind;
+pub use output::{GuestEvent, StreamKind};
 pub use run::{RunInput, RunOutcome};

@@ -1,5 +1,6 @@
 //! Captures a job's stdout and stderr under one shared byte budget, and hands every kept
-//! chunk to an optional sink so output can be streamed while the job runs.
+//! chunk (and progress reports) to an optional sink so they can be streamed while the job
+//! runs.
 
 use std::io;
 use std::pin::Pin;
@@ -21,8 +22,17 @@ pub enum StreamKind {
     Stderr,
 }
 
-/// Receives every kept chunk, in order, while the job runs.
-pub type OutputSink = mpsc::UnboundedSender<(StreamKind, Bytes)>;
+/// What a running guest produces besides its final result, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestEvent {
+    /// Bytes written to stdout or stderr (only what was kept).
+    Output(StreamKind, Bytes),
+    /// A progress report of an `edge:platform/job` component.
+    Progress { percent: u8, message: String },
+}
+
+/// Receives guest events while the job runs.
+pub type EventSink = mpsc::UnboundedSender<GuestEvent>;
 
 /// The trap a guest gets when it writes past its output budget.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +54,7 @@ struct Captured {
 
 struct Shared {
     limit: u64,
-    sink: Option<OutputSink>,
+    sink: Option<EventSink>,
     captured: Mutex<Captured>,
 }
 
@@ -64,7 +74,7 @@ pub struct OutputCapture {
 }
 
 impl OutputCapture {
-    pub fn new(limit: u64, sink: Option<OutputSink>) -> Self {
+    pub fn new(limit: u64, sink: Option<EventSink>) -> Self {
         let captured = Mutex::new(Captured::default());
         Self { shared: Arc::new(Shared { limit, sink, captured }) }
     }
@@ -72,6 +82,16 @@ impl OutputCapture {
     /// The stream the guest sees as `kind`.
     pub fn stream(&self, kind: StreamKind) -> CaptureStream {
         CaptureStream { shared: self.shared.clone(), kind }
+    }
+
+    /// Writes to stdout from the host side (a job's returned output), under the same budget.
+    pub fn write_stdout(&self, bytes: &[u8]) -> Result<(), OutputLimitExceeded> {
+        self.shared.write(StreamKind::Stdout, bytes)
+    }
+
+    /// Writes to stderr from the host side (a job's log lines), under the same budget.
+    pub fn write_stderr(&self, bytes: &[u8]) -> Result<(), OutputLimitExceeded> {
+        self.shared.write(StreamKind::Stderr, bytes)
     }
 
     /// Takes what was captured.
@@ -112,7 +132,7 @@ impl Shared {
             && let Some(sink) = &self.sink
         {
             // A closed sink only means nobody streams this job any more.
-            let _ = sink.send((kind, Bytes::copy_from_slice(&bytes[..keep])));
+            let _ = sink.send(GuestEvent::Output(kind, Bytes::copy_from_slice(&bytes[..keep])));
         }
         if keep < bytes.len() { Err(OutputLimitExceeded { limit: self.limit }) } else { Ok(()) }
     }
@@ -199,9 +219,9 @@ mod tests {
         assert_eq!(
             chunks,
             vec![
-                (StreamKind::Stdout, Bytes::from_static(b"hello")),
-                (StreamKind::Stderr, Bytes::from_static(b"oops")),
-                (StreamKind::Stdout, Bytes::from_static(b"w")),
+                GuestEvent::Output(StreamKind::Stdout, Bytes::from_static(b"hello")),
+                GuestEvent::Output(StreamKind::Stderr, Bytes::from_static(b"oops")),
+                GuestEvent::Output(StreamKind::Stdout, Bytes::from_static(b"w")),
             ]
         );
     }

@@ -1,18 +1,18 @@
-//! Runs one `wasi:cli` command in a fresh, empty sandbox and says how it ended.
+//! Runs one component in a fresh, empty sandbox and says how it ended.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use edge_wire::{JobError, JobStatus, Limits};
-use wasmtime::component::ResourceTable;
 use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p2::bindings::CommandPre;
-use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::Runtime;
+use super::bindings::JobPre;
 use super::cancel::{CancelSignal, Cancelled, DeadlineReached};
-use super::limiter::JobLimiter;
-use super::output::{OutputCapture, OutputLimitExceeded, OutputSink, StreamKind};
+use super::output::{EventSink, OutputCapture, OutputLimitExceeded};
+use super::sandbox::SandboxState;
 
 /// Time a job blocked in the host (e.g. sleeping) gets past its deadline before it is
 /// dropped; a job burning CPU is stopped by the epoch deadline instead.
@@ -22,10 +22,11 @@ const HOST_WAIT_GRACE: Duration = Duration::from_millis(50);
 pub struct RunInput {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// A command's stdin; a job component's input.
     pub stdin: Vec<u8>,
     pub limits: Limits,
-    /// Receives output while the job runs.
-    pub sink: Option<OutputSink>,
+    /// Receives output and progress while the job runs.
+    pub sink: Option<EventSink>,
     /// Stops the run when flipped.
     pub cancel: Arc<CancelSignal>,
 }
@@ -45,35 +46,40 @@ pub struct RunOutcome {
     pub output_bytes: u64,
 }
 
-/// State of one job's store: WASI with nothing granted, and the memory limiter.
-pub struct SandboxState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limiter: JobLimiter,
+/// A component made ready to run many times: as a `wasi:cli` command, or through the
+/// `edge:platform` job world.
+#[derive(Clone)]
+pub enum Ready {
+    Command(CommandPre<SandboxState>),
+    Job(JobPre<SandboxState>),
 }
 
-impl WasiView for SandboxState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
-    }
+/// How the guest itself ended, when nothing stopped it.
+enum GuestEnd {
+    /// `wasi:cli/run` returned ok, or a job returned its output.
+    Ok,
+    /// `wasi:cli/run` returned an error.
+    Err,
+    /// A job returned an error message.
+    JobError(String),
 }
-
-/// The pre-instantiated form of a command, ready to run many times.
-pub type ReadyCommand = CommandPre<SandboxState>;
 
 impl Runtime {
-    /// Runs `command` once under `input.limits`. Never fails: every way a run can end is
-    /// an outcome.
-    pub async fn run_command(&self, command: &ReadyCommand, input: RunInput) -> RunOutcome {
+    /// Runs `ready` once under `input.limits`. Never fails: every way a run can end is an
+    /// outcome.
+    pub async fn run(&self, ready: &Ready, input: RunInput) -> RunOutcome {
         let limits = input.limits;
-        let capture = OutputCapture::new(limits.max_output_bytes, input.sink);
-        let wasi = sandbox_wasi(&input.args, &input.env, input.stdin, &capture);
+        let capture = OutputCapture::new(limits.max_output_bytes, input.sink.clone());
         let memory_cap = usize::try_from(limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
-        let state = SandboxState { wasi, table: ResourceTable::new(), limiter: JobLimiter::new(memory_cap) };
+        // A job component gets its input as an argument, not as stdin.
+        let (stdin, job_input) = match ready {
+            Ready::Command(_) => (input.stdin, Vec::new()),
+            Ready::Job(_) => (Vec::new(), input.stdin),
+        };
+        let state = SandboxState::new(&input.args, &input.env, stdin, capture.clone(), input.sink, memory_cap);
         let mut store = Store::new(self.engine(), state);
         store.limiter(|s| &mut s.limiter);
-        let fuel_budget = limits.fuel.unwrap_or(u64::MAX);
-        let fuel_set = store.set_fuel(fuel_budget);
+        let fuel_set = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
         let timeout = Duration::from_millis(limits.timeout_ms);
         let started = Instant::now();
         let deadline = started + timeout;
@@ -93,8 +99,25 @@ impl Runtime {
 
         let run = async {
             fuel_set?;
-            let command = command.instantiate_async(&mut store).await?;
-            command.wasi_cli_run().call_run(&mut store).await
+            match ready {
+                Ready::Command(pre) => {
+                    let command = pre.instantiate_async(&mut store).await?;
+                    Ok(match command.wasi_cli_run().call_run(&mut store).await? {
+                        Ok(()) => GuestEnd::Ok,
+                        Err(()) => GuestEnd::Err,
+                    })
+                }
+                Ready::Job(pre) => {
+                    let job = pre.instantiate_async(&mut store).await?;
+                    match job.edge_platform_handler().call_run(&mut store, &job_input).await? {
+                        Ok(output) => {
+                            capture.write_stdout(&output).map_err(wasmtime::Error::new)?;
+                            Ok(GuestEnd::Ok)
+                        }
+                        Err(message) => Ok(GuestEnd::JobError(message)),
+                    }
+                }
+            }
         };
         // A guest blocked in the host (sleeping, reading) sees no ticks: drop it from here.
         let result = tokio::select! {
@@ -106,6 +129,8 @@ impl Runtime {
         let fuel_used = limits.fuel.map(|budget| budget.saturating_sub(store.get_fuel().unwrap_or(0)));
         let limiter = &store.data().limiter;
         let (memory_exceeded, peak) = (limiter.exceeded(), limiter.peak_bytes() as u64);
+        // The store holds the last sender of the event sink: dropping it ends the stream.
+        drop(store);
         let out = capture.finish();
         let (status, exit_code, error) = classify(result, memory_exceeded, &limits);
         RunOutcome {
@@ -122,23 +147,6 @@ impl Runtime {
             output_bytes: out.written,
         }
     }
-}
-
-/// A WASI context that grants nothing but the job's own args, env and stdio: no files,
-/// no sockets, no name lookups, no inherited environment.
-fn sandbox_wasi(args: &[String], env: &[(String, String)], stdin: Vec<u8>, capture: &OutputCapture) -> WasiCtx {
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .arg("main")
-        .args(args)
-        .envs(env)
-        .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(stdin))
-        .stdout(capture.stream(StreamKind::Stdout))
-        .stderr(capture.stream(StreamKind::Stderr))
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false);
-    builder.build()
 }
 
 /// The trap and the innermost guest frame, without the full backtrace.
@@ -160,7 +168,7 @@ enum Stopped {
     Cancelled,
 }
 
-type RunResult = Result<wasmtime::Result<Result<(), ()>>, Stopped>;
+type RunResult = Result<wasmtime::Result<GuestEnd>, Stopped>;
 
 fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobStatus, Option<i32>, Option<JobError>) {
     let error = |code: &str, message: String| Some(JobError { code: code.into(), message });
@@ -169,8 +177,9 @@ fn classify(result: RunResult, memory_exceeded: bool, limits: &Limits) -> (JobSt
     match result {
         Err(Stopped::Deadline) => (JobStatus::TimedOut, None, timed_out()),
         Err(Stopped::Cancelled) => (JobStatus::Cancelled, None, cancelled()),
-        Ok(Ok(Ok(()))) => (JobStatus::Succeeded, Some(0), None),
-        Ok(Ok(Err(()))) => (JobStatus::Failed, Some(1), None),
+        Ok(Ok(GuestEnd::Ok)) => (JobStatus::Succeeded, Some(0), None),
+        Ok(Ok(GuestEnd::Err)) => (JobStatus::Failed, Some(1), None),
+        Ok(Ok(GuestEnd::JobError(message))) => (JobStatus::Failed, None, error("job_error", message)),
         Ok(Err(e)) => {
             if let Some(exit) = e.downcast_ref::<I32Exit>() {
                 let status = if exit.0 == 0 { JobStatus::Succeeded } else { JobStatus::Failed };

@@ -1,0 +1,88 @@
+//! The state of one job's store: a WASI context that grants nothing but the job's own
+//! args, env and stdio, the memory limiter, and the `edge:platform` host functions.
+
+use bytes::Bytes;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::edge::platform::host::{self, Level};
+use super::limiter::JobLimiter;
+use super::output::{EventSink, GuestEvent, OutputCapture, StreamKind};
+
+/// One job's store data.
+pub struct SandboxState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(super) limiter: JobLimiter,
+    capture: OutputCapture,
+    events: Option<EventSink>,
+}
+
+impl SandboxState {
+    /// A sandbox for one run: no files, no sockets, no name lookups, no inherited env.
+    pub fn new(
+        args: &[String],
+        env: &[(String, String)],
+        stdin: Vec<u8>,
+        capture: OutputCapture,
+        events: Option<EventSink>,
+        memory_cap_bytes: usize,
+    ) -> Self {
+        let mut builder = WasiCtxBuilder::new();
+        builder
+            .arg("main")
+            .args(args)
+            .envs(env)
+            .stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(stdin))
+            .stdout(capture.stream(StreamKind::Stdout))
+            .stderr(capture.stream(StreamKind::Stderr))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        Self {
+            wasi: builder.build(),
+            table: ResourceTable::new(),
+            limiter: JobLimiter::new(memory_cap_bytes),
+            capture,
+            events,
+        }
+    }
+}
+
+impl WasiView for SandboxState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl host::Host for SandboxState {
+    async fn progress(&mut self, percent: u8, message: String) {
+        if let Some(events) = &self.events {
+            let _ = events.send(GuestEvent::Progress { percent: percent.min(100), message });
+        }
+    }
+
+    async fn log(&mut self, level: Level, message: String) {
+        let level = match level {
+            Level::Trace => "TRACE",
+            Level::Debug => "DEBUG",
+            Level::Info => "INFO",
+            Level::Warn => "WARN",
+            Level::Error => "ERROR",
+        };
+        // Past the output budget the line is dropped; the budget's trap comes with the
+        // guest's next write, or the result is flagged truncated.
+        let _ = self.capture.write_stderr(&Bytes::from(format!("{level} {message}\n")));
+    }
+}
+
+/// The linker every job uses: WASI p2 and the `edge:platform` host.
+///
+/// # Errors
+/// When wasmtime refuses a definition (a bug, not an input problem).
+pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<SandboxState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    host::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
+    Ok(linker)
+}
