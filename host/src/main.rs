@@ -11,6 +11,7 @@ mod micro;
 mod nats;
 mod runtime;
 mod telemetry;
+mod webhooks;
 
 use clap::Parser as _;
 

@@ -13,4 +13,5 @@ mod live;
 mod nats_api;
 mod observability;
 mod sandbox;
+mod webhooks;
 mod websocket;

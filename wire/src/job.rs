@@ -25,6 +25,9 @@ pub struct JobRequest {
     /// Limits; each one left out takes the platform's default.
     #[serde(default)]
     pub limits: LimitsRequest,
+    /// POST the final record here when the job ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<crate::WebhookRequest>,
 }
 
 /// Limits as asked for; `None` means the default.
@@ -180,6 +183,9 @@ pub struct JobRecord {
     /// When it reached a final status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Its webhook, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<crate::WebhookStatus>,
 }
 
 /// What the host publishes to `edge.jobs.submit` for executors: everything needed to run.

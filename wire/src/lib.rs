@@ -9,6 +9,7 @@ mod error;
 mod event;
 mod job;
 mod output;
+mod webhook;
 mod ws;
 
 pub use component::{ComponentInfo, ComponentKind, ComponentVersion};
@@ -18,4 +19,5 @@ pub use job::{
     JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest, Usage,
 };
 pub use output::Output;
+pub use webhook::{WebhookAttempt, WebhookRequest, WebhookState, WebhookStatus};
 pub use ws::{ClientMessage, ServerMessage};

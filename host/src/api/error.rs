@@ -108,6 +108,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::Limits(_) => Self::bad_request("invalid_limits", message),
             SubmitError::ComponentNotFound(_) => Self::new(StatusCode::NOT_FOUND, "component_not_found", message),
             SubmitError::UnsupportedKind { .. } => Self::bad_request("unsupported_kind", message),
+            SubmitError::InvalidWebhook(_) => Self::bad_request("invalid_webhook", message),
             SubmitError::Unavailable(_) => Self::unavailable(message),
         }
     }

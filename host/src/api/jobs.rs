@@ -93,6 +93,20 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Re
     }
 }
 
+/// Queues a fresh delivery of a webhook that gave up: `202` with the record.
+pub async fn redrive_webhook(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    check_job_id(&id)?;
+    let dispatcher = &state.dispatcher;
+    match crate::webhooks::sender::redrive(&dispatcher.js, &dispatcher.jobs, &id).await? {
+        Some(record) => Ok((StatusCode::ACCEPTED, Json(record)).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_failed",
+            format!("job {id} has no webhook delivery that gave up"),
+        )),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ListQuery {
     limit: Option<usize>,

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs", post(jobs::submit).get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/v1/jobs/{id}/events", get(events::job_events))
+        .route("/v1/jobs/{id}/webhook/redrive", post(jobs::redrive_webhook))
         .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
     Router::new()
         .merge(components)

@@ -113,6 +113,7 @@ impl RunCommand {
                 fuel: self.fuel,
                 max_output_bytes: None,
             },
+            webhook: None,
         };
         let base = self.server.server.trim_end_matches('/').to_owned();
         let client = reqwest::Client::new();

@@ -9,7 +9,7 @@ use clap::{Args, Parser};
 use tokio::sync::watch;
 
 use super::executor::{WorkerArgs, run_executor};
-use super::serve::{HostLimitArgs, serve};
+use super::serve::{HostLimitArgs, WebhookArgs, serve};
 use super::{DEFAULT_LISTEN, NodeArgs, shutdown_signal};
 
 /// The server config of `nats/`, written next to the dev data.
@@ -44,11 +44,13 @@ pub struct DevCommand {
     pub worker: WorkerArgs,
 }
 
-/// Host limits at their defaults (and their env variables), for `dev`.
+/// Host settings at their defaults (and their env variables), for `dev`.
 #[derive(Parser)]
 struct HostDefaults {
     #[command(flatten)]
     host: HostLimitArgs,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
 }
 
 impl DevCommand {
@@ -62,12 +64,12 @@ impl DevCommand {
         let nats_url = format!("nats://127.0.0.1:{}", self.nats_port);
 
         let (stop_tx, stop) = watch::channel(false);
-        let mut host = HostDefaults::try_parse_from(["edge"])?.host;
+        let HostDefaults { mut host, webhooks } = HostDefaults::try_parse_from(["edge"])?;
         host.max_memory_mb = host.max_memory_mb.min(self.worker.max_memory_mb);
         let host_node = NodeArgs { nats_url: nats_url.clone(), data_dir: self.data_dir.join("host") };
         let mut host_stop = stop.clone();
         let host_task = tokio::spawn(async move {
-            serve(listener, &host_node, &host, async move {
+            serve(listener, &host_node, &host, &webhooks, async move {
                 let _ = host_stop.wait_for(|stop| *stop).await;
             })
             .await

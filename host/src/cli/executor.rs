@@ -71,7 +71,7 @@ impl ExecutorCommand {
 pub async fn run_executor(node: &NodeArgs, worker: &WorkerArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let (client, js) = nats::connect(&node.nats_url, "edge-executor").await?;
     let platform = nats::ensure_platform(client, js).await?;
-    let consumer = nats::ensure_executors_consumer(&platform.js, worker.ack_wait).await?;
+    let consumer = nats::ensure_consumer(&platform.js, nats::EXECUTORS_CONSUMER, worker.ack_wait).await?;
     let ack_wait = consumer.cached_info().config.ack_wait;
     let runtime =
         Runtime::new(EngineSettings { max_memory_mb: worker.max_memory_mb, concurrency: worker.concurrency })?;

@@ -11,6 +11,9 @@ use crate::api::{self, ApiLimits, AppState};
 use crate::components::ComponentStore;
 use crate::jobs::{Dispatcher, JobStore, LimitPolicy, limits};
 use crate::nats;
+use crate::webhooks::UrlPolicy;
+use crate::webhooks::Webhooks;
+use crate::webhooks::sender::{Sender, SenderConfig};
 
 /// Largest component upload unless configured.
 const DEFAULT_MAX_COMPONENT_BYTES: usize = 50 << 20;
@@ -33,6 +36,56 @@ pub struct ServeCommand {
 
     #[command(flatten)]
     pub host: HostLimitArgs,
+
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// How this host sends webhooks.
+#[derive(Args, Clone)]
+pub struct WebhookArgs {
+    /// Only these webhook hosts are accepted (comma-separated; empty: any not denied).
+    #[arg(long, env = "EDGE_WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+    pub webhook_allow_hosts: Vec<String>,
+
+    /// Webhook hosts never accepted (comma-separated).
+    #[arg(long, env = "EDGE_WEBHOOK_DENY_HOSTS", value_delimiter = ',', default_value = DEFAULT_WEBHOOK_DENY)]
+    pub webhook_deny_hosts: Vec<String>,
+
+    /// Attempts before a delivery gives up and waits for a redrive.
+    #[arg(long, env = "EDGE_WEBHOOK_MAX_ATTEMPTS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub webhook_max_attempts: u32,
+
+    /// Backoff after the first failed attempt; it doubles after each further one.
+    #[arg(long, env = "EDGE_WEBHOOK_RETRY_BASE", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub webhook_retry_base: Duration,
+
+    /// Time a receiver has to answer.
+    #[arg(long, env = "EDGE_WEBHOOK_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+}
+
+/// Cloud metadata endpoints: a webhook must never reach them.
+const DEFAULT_WEBHOOK_DENY: &str = "169.254.169.254,metadata.google.internal";
+/// Webhook deliveries in flight per host.
+const WEBHOOK_CONCURRENCY: usize = 8;
+
+impl WebhookArgs {
+    fn policy(&self) -> UrlPolicy {
+        let lower = |hosts: &[String]| -> Vec<String> {
+            hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
+        };
+        UrlPolicy { allow_hosts: lower(&self.webhook_allow_hosts), deny_hosts: lower(&self.webhook_deny_hosts) }
+    }
+
+    fn sender(&self) -> SenderConfig {
+        SenderConfig {
+            max_attempts: self.webhook_max_attempts,
+            retry_base: self.webhook_retry_base,
+            timeout: self.webhook_timeout,
+            concurrency: WEBHOOK_CONCURRENCY,
+        }
+    }
 }
 
 /// Limits of the host's API and of the jobs it accepts.
@@ -95,7 +148,7 @@ impl ServeCommand {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.listen))?;
-        serve(listener, &self.node, &self.host, shutdown_signal()).await
+        serve(listener, &self.node, &self.host, &self.webhooks, shutdown_signal()).await
     }
 }
 
@@ -107,6 +160,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     node: &NodeArgs,
     host: &HostLimitArgs,
+    webhooks: &WebhookArgs,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (client, js) = nats::connect(&node.nats_url, "edge-host").await?;
@@ -119,7 +173,12 @@ pub async fn serve(
         js: platform.js.clone(),
         client: platform.client.clone(),
         policy: host.policy(),
+        webhooks: Webhooks { secrets: platform.webhooks.clone(), policy: webhooks.policy() },
     };
+    let senders = nats::ensure_consumer(&platform.js, nats::WEBHOOK_SENDERS_CONSUMER, None).await?;
+    let sender = Sender::new(webhooks.sender(), dispatcher.jobs.clone(), platform.webhooks.clone())?;
+    tokio::spawn(sender.run(senders));
+    tracing::info!(consumer = nats::names::WEBHOOK_SENDERS_CONSUMER, "webhook sender ready");
     tokio::spawn({
         let (client, dispatcher) = (platform.client.clone(), dispatcher.clone());
         async move {

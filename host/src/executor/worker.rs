@@ -16,9 +16,10 @@ use super::output::pump_output;
 use super::source::NatsSource;
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::ComponentStore;
+use crate::jobs::announce_end;
 use crate::jobs::{JobStore, JobStoreError};
 use crate::nats::names;
-use crate::nats::{EventPublisher, Platform, publish_done};
+use crate::nats::{EventPublisher, Platform};
 use crate::runtime::{CacheError, CancelSignal, ComponentCache, RunInput, RunOutcome, Runtime};
 
 /// How long one pull request waits for a job before it is renewed.
@@ -56,6 +57,7 @@ impl From<JobStoreError> for Retry {
 pub struct Executor {
     config: ExecutorConfig,
     client: async_nats::Client,
+    js: jetstream::Context,
     jobs: JobStore,
     events: EventPublisher,
     cache: ComponentCache<NatsSource>,
@@ -77,6 +79,7 @@ impl Executor {
         let cache = ComponentCache::new(runtime, source, &cache_dir, config.cache_capacity)?;
         Ok(Self {
             client: platform.client.clone(),
+            js: platform.js.clone(),
             jobs: JobStore::new(platform.jobs.clone()),
             events: EventPublisher::new(platform.js.clone()),
             cache,
@@ -244,7 +247,7 @@ impl Executor {
     }
 
     async fn publish_done(&self, record: &JobRecord) -> Result<(), Retry> {
-        publish_done(&self.events, record).await.map_err(|e| Retry(format!("cannot publish done: {e}")))
+        announce_end(&self.js, record).await.map_err(|e| Retry(format!("cannot announce the end: {e}")))
     }
 
     async fn prepare_and_run(

@@ -8,7 +8,7 @@ use futures::StreamExt as _;
 
 use super::{Dispatcher, JobStoreError, SubmitError};
 use crate::clock::now_rfc3339;
-use crate::nats::{EventPublisher, names, publish_done};
+use crate::nats::names;
 
 /// Attempts at the compare-and-set against executors starting the job meanwhile.
 const CAS_ATTEMPTS: usize = 8;
@@ -50,7 +50,7 @@ impl Dispatcher {
                         Ok(_) => {}
                     }
                     // The executor that later pulls it sees it final and only acks.
-                    publish_done(&EventPublisher::new(self.js.clone()), &record)
+                    super::announce_end(&self.js, &record)
                         .await
                         .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
                     return Ok(CancelOutcome::Cancelled(record));

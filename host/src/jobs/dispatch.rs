@@ -14,6 +14,7 @@ use super::{JobStore, JobStoreError, LimitError, LimitPolicy};
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::{ComponentRef, ComponentStore, NameError, StoreError};
 use crate::nats::names;
+use crate::webhooks::{WebhookError, Webhooks};
 
 /// Why a submission was refused.
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +34,21 @@ pub enum SubmitError {
     /// The component is not of a kind that runs as a job.
     #[error("component {reference} is a `{kind}` component; only `command` and `job` components run as jobs")]
     UnsupportedKind { reference: String, kind: &'static str },
+    /// The webhook is refused.
+    #[error("{0}")]
+    InvalidWebhook(String),
     /// NATS failed.
     #[error("{0}")]
     Unavailable(String),
+}
+
+impl From<WebhookError> for SubmitError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::Invalid(message) => Self::InvalidWebhook(message),
+            WebhookError::Unavailable(message) => Self::Unavailable(message),
+        }
+    }
 }
 
 impl From<StoreError> for SubmitError {
@@ -61,6 +74,7 @@ pub struct Dispatcher {
     pub js: jetstream::Context,
     pub client: async_nats::Client,
     pub policy: LimitPolicy,
+    pub webhooks: Webhooks,
 }
 
 impl Dispatcher {
@@ -79,7 +93,14 @@ impl Dispatcher {
             return Err(SubmitError::UnsupportedKind { reference: request.component, kind: kind.as_str() });
         }
 
+        if let Some(webhook) = &request.webhook {
+            self.webhooks.policy.check(&webhook.url)?;
+        }
         let id = uuid::Uuid::now_v7().to_string();
+        let webhook = match &request.webhook {
+            Some(webhook) => Some(self.webhooks.register(&id, webhook).await?),
+            None => None,
+        };
         let record = JobRecord {
             id: id.clone(),
             component: request.component.clone(),
@@ -97,6 +118,7 @@ impl Dispatcher {
             created_at: now_rfc3339(),
             started_at: None,
             finished_at: None,
+            webhook,
         };
         let spec = JobSpec {
             id: id.clone(),

@@ -6,4 +6,4 @@ pub mod names;
 mod setup;
 
 pub use events::{EventPublisher, publish_done};
-pub use setup::{Platform, connect, ensure_executors_consumer, ensure_platform};
+pub use setup::{EXECUTORS_CONSUMER, Platform, WEBHOOK_SENDERS_CONSUMER, connect, ensure_consumer, ensure_platform};

@@ -16,6 +16,14 @@ pub const EVENTS_STREAM: &str = "EDGE_EVENTS";
 pub const JOBS_BUCKET: &str = "edge_jobs";
 /// KV bucket of component names.
 pub const NAMES_BUCKET: &str = "edge_names";
+/// KV bucket of webhook URLs and secrets.
+pub const WEBHOOKS_BUCKET: &str = "edge_webhooks";
+/// Work-queue stream of webhook deliveries.
+pub const WEBHOOKS_STREAM: &str = "EDGE_WEBHOOKS";
+/// Subject webhook deliveries are queued on.
+pub const WEBHOOKS_DELIVER: &str = "edge.webhooks.deliver";
+/// Durable consumer shared by the hosts that send webhooks.
+pub const WEBHOOK_SENDERS_CONSUMER: &str = "webhook-senders";
 /// Object store of component bytes.
 pub const COMPONENTS_BUCKET: &str = "edge_components";
 /// Object store of precompiled components.

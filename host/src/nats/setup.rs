@@ -7,11 +7,15 @@ use serde::Deserialize;
 use super::names;
 
 /// The definitions in `nats/`, built into the binary so a node needs no files to start.
-const STREAM_DEFINITIONS: [(&str, &str); 2] = [
+const STREAM_DEFINITIONS: [(&str, &str); 3] = [
     (names::JOBS_STREAM, include_str!("../../../nats/streams/EDGE_JOBS.json")),
     (names::EVENTS_STREAM, include_str!("../../../nats/streams/EDGE_EVENTS.json")),
+    (names::WEBHOOKS_STREAM, include_str!("../../../nats/streams/EDGE_WEBHOOKS.json")),
 ];
-const EXECUTORS_CONSUMER: &str = include_str!("../../../nats/consumers/executors.json");
+/// The `executors` consumer on EDGE_JOBS.
+pub const EXECUTORS_CONSUMER: &str = include_str!("../../../nats/consumers/executors.json");
+/// The `webhook-senders` consumer on EDGE_WEBHOOKS.
+pub const WEBHOOK_SENDERS_CONSUMER: &str = include_str!("../../../nats/consumers/webhook-senders.json");
 const BUCKETS: &str = include_str!("../../../nats/buckets.json");
 
 /// How long to wait for the first connection before telling the user NATS is not there.
@@ -51,6 +55,7 @@ pub struct Platform {
     pub js: jetstream::Context,
     pub jobs: kv::Store,
     pub names: kv::Store,
+    pub webhooks: kv::Store,
     pub components: object_store::ObjectStore,
     pub precompiled: object_store::ObjectStore,
 }
@@ -130,6 +135,7 @@ pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context)
     Ok(Platform {
         jobs: take(&mut kvs, names::JOBS_BUCKET)?,
         names: take(&mut kvs, names::NAMES_BUCKET)?,
+        webhooks: take(&mut kvs, names::WEBHOOKS_BUCKET)?,
         components: take(&mut objects, names::COMPONENTS_BUCKET)?,
         precompiled: take(&mut objects, names::PRECOMPILED_BUCKET)?,
         client,
@@ -145,26 +151,24 @@ fn take<T>(list: &mut Vec<(String, T)>, name: &str) -> anyhow::Result<T> {
     Ok(list.swap_remove(index).1)
 }
 
-/// Creates the shared `executors` consumer, or brings it in line with its definition and
-/// this executor's `ack_wait`.
+/// Creates a shared durable consumer from its definition (one of the `*_CONSUMER`
+/// constants), or brings it in line with it and with this node's `ack_wait`.
 ///
 /// # Errors
 /// When NATS refuses the consumer.
-pub async fn ensure_executors_consumer(
+pub async fn ensure_consumer(
     js: &jetstream::Context,
+    definition: &str,
     ack_wait: Option<Duration>,
 ) -> anyhow::Result<consumer::Consumer<consumer::pull::Config>> {
-    let def: ConsumerDefinition = serde_json::from_str(EXECUTORS_CONSUMER).context("nats/consumers/executors.json")?;
+    let def: ConsumerDefinition = serde_json::from_str(definition).context("consumer definition in nats/consumers/")?;
     let mut config = def.config;
     if let Some(ack_wait) = ack_wait {
         config.ack_wait = ack_wait;
     }
     let stream =
         js.get_stream(&def.stream_name).await.with_context(|| format!("opening stream {}", def.stream_name))?;
-    stream
-        .create_consumer(config)
-        .await
-        .with_context(|| format!("creating consumer {} on {}", names::EXECUTORS_CONSUMER, def.stream_name))
+    stream.create_consumer(config).await.with_context(|| format!("creating a consumer on {}", def.stream_name))
 }
 
 #[cfg(test)]
@@ -190,7 +194,10 @@ mod tests {
 
         let buckets: BucketDefinitions = serde_json::from_str(BUCKETS).expect("buckets");
         let kv: Vec<_> = buckets.key_value.iter().map(|b| b.bucket.as_str()).collect();
-        assert_eq!(kv, [names::JOBS_BUCKET, names::NAMES_BUCKET]);
+        assert_eq!(kv, [names::JOBS_BUCKET, names::NAMES_BUCKET, names::WEBHOOKS_BUCKET]);
+        let senders: ConsumerDefinition = serde_json::from_str(WEBHOOK_SENDERS_CONSUMER).expect("consumer");
+        assert_eq!(senders.stream_name, names::WEBHOOKS_STREAM);
+        assert_eq!(senders.config.durable_name.as_deref(), Some(names::WEBHOOK_SENDERS_CONSUMER));
         let objects: Vec<_> = buckets.object_store.iter().map(|b| b.bucket.as_str()).collect();
         assert_eq!(objects, [names::COMPONENTS_BUCKET, names::PRECOMPILED_BUCKET]);
     }
