@@ -1,5 +1,7 @@
 //! What the guests share.
 
+pub mod http;
+
 use std::io::Write;
 
 /// Exits with `code`. Rust's std reports only 0 or 1 on wasip2 (`wasi:cli/exit.exit`

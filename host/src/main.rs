@@ -5,6 +5,7 @@ mod cli;
 mod clock;
 mod components;
 mod executor;
+mod functions;
 mod jobs;
 mod logging;
 mod micro;

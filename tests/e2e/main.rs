@@ -8,6 +8,7 @@ mod cancel;
 mod cli;
 mod components;
 mod faults;
+mod functions;
 mod jobs;
 mod live;
 mod nats_api;

@@ -48,6 +48,16 @@ pub struct ComponentVersion {
     pub created_at: String,
 }
 
+/// Settings of a named component that apply to every version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentConfig {
+    /// Hosts (`example.com`) or authorities (`127.0.0.1:8080`) an `http` component may send
+    /// requests to. Empty: none.
+    #[serde(default)]
+    pub allowed_outbound_hosts: Vec<String>,
+}
+
 /// A named component: its current version and the versions before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComponentInfo {
@@ -65,4 +75,7 @@ pub struct ComponentInfo {
     pub created_at: String,
     /// Every version kept, oldest first; the last is the current one.
     pub versions: Vec<ComponentVersion>,
+    /// Settings for every version.
+    #[serde(default)]
+    pub config: ComponentConfig,
 }

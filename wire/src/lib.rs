@@ -12,7 +12,7 @@ mod output;
 mod webhook;
 mod ws;
 
-pub use component::{ComponentInfo, ComponentKind, ComponentVersion};
+pub use component::{ComponentConfig, ComponentInfo, ComponentKind, ComponentVersion};
 pub use error::{ErrorBody, ErrorResponse};
 pub use event::{EventKind, JobEvent, OutputChunk};
 pub use job::{

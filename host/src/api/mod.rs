@@ -4,6 +4,7 @@
 mod components;
 mod error;
 mod events;
+mod functions;
 mod health;
 mod jobs;
 mod ws;
@@ -24,6 +25,7 @@ use crate::jobs::Dispatcher;
 #[derive(Clone)]
 pub struct AppState {
     pub dispatcher: Dispatcher,
+    pub functions: std::sync::Arc<crate::functions::Functions>,
     pub limits: ApiLimits,
     pub metrics: PrometheusHandle,
 }
@@ -47,15 +49,20 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/components", post(components::upload).get(components::list))
         // Uploads enforce their own, larger limit while streaming the body.
         .layer(DefaultBodyLimit::disable())
-        .route("/v1/components/{name}", get(components::describe));
+        .route("/v1/components/{name}", get(components::describe))
+        .route("/v1/components/{name}/config", axum::routing::put(functions::configure));
     let jobs = Router::new()
         .route("/v1/jobs", post(jobs::submit).get(jobs::list))
         .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/v1/jobs/{id}/events", get(events::job_events))
         .route("/v1/jobs/{id}/webhook/redrive", post(jobs::redrive_webhook))
         .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
+    // Function bodies stream through to the guest; the guest reads what it wants.
+    let functions =
+        Router::new().route("/fn/{*rest}", axum::routing::any(functions::call)).layer(DefaultBodyLimit::disable());
     Router::new()
         .merge(components)
+        .merge(functions)
         .merge(jobs)
         .route("/v1/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))

@@ -9,11 +9,15 @@ use clap::Args;
 use super::{DEFAULT_LISTEN, NodeArgs, shutdown_signal};
 use crate::api::{self, ApiLimits, AppState};
 use crate::components::ComponentStore;
+use crate::components::NatsSource;
+use crate::functions::{Functions, NameCache};
 use crate::jobs::{Dispatcher, JobStore, LimitPolicy, limits};
 use crate::nats;
+use crate::runtime::{ComponentCache, EngineSettings, RequestLimits, Runtime};
 use crate::webhooks::UrlPolicy;
 use crate::webhooks::Webhooks;
 use crate::webhooks::sender::{Sender, SenderConfig};
+use std::sync::Arc;
 
 /// Largest component upload unless configured.
 const DEFAULT_MAX_COMPONENT_BYTES: usize = 50 << 20;
@@ -39,7 +43,29 @@ pub struct ServeCommand {
 
     #[command(flatten)]
     pub webhooks: WebhookArgs,
+
+    #[command(flatten)]
+    pub functions: FunctionArgs,
 }
+
+/// How this host serves edge functions.
+#[derive(Args, Clone)]
+pub struct FunctionArgs {
+    /// Time a function has for one request, body included.
+    #[arg(long, env = "EDGE_FN_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub fn_timeout: Duration,
+
+    /// Memory cap of one request's instance, in MiB.
+    #[arg(long, env = "EDGE_FN_MEMORY_MB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub fn_memory_mb: u64,
+
+    /// Requests served at once (sizes the instance pool).
+    #[arg(long, env = "EDGE_FN_CONCURRENCY", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub fn_concurrency: u32,
+}
+
+/// Components kept ready in memory for functions.
+const FUNCTION_CACHE_CAPACITY: usize = 256;
 
 /// How this host sends webhooks.
 #[derive(Args, Clone)]
@@ -148,7 +174,7 @@ impl ServeCommand {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.listen))?;
-        serve(listener, &self.node, &self.host, &self.webhooks, shutdown_signal()).await
+        serve(listener, &self.node, &self.host, &self.webhooks, &self.functions, shutdown_signal()).await
     }
 }
 
@@ -161,6 +187,7 @@ pub async fn serve(
     node: &NodeArgs,
     host: &HostLimitArgs,
     webhooks: &WebhookArgs,
+    functions: &FunctionArgs,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (client, js) = nats::connect(&node.nats_url, "edge-host").await?;
@@ -187,7 +214,14 @@ pub async fn serve(
             }
         }
     });
-    let state = AppState { dispatcher, limits: host.api(), metrics };
+    let runtime =
+        Runtime::new(EngineSettings { max_memory_mb: functions.fn_memory_mb, concurrency: functions.fn_concurrency })?;
+    let source = NatsSource { components: dispatcher.components.clone(), precompiled: platform.precompiled.clone() };
+    let cache = ComponentCache::new(runtime, source, &node.data_dir.join("precompiled"), FUNCTION_CACHE_CAPACITY)?;
+    let names = NameCache::watch(dispatcher.components.names()).await?;
+    let limits = RequestLimits { timeout: functions.fn_timeout, memory_mb: functions.fn_memory_mb };
+    let functions = Arc::new(Functions::new(cache, dispatcher.components.clone(), names, limits));
+    let state = AppState { dispatcher, functions, limits: host.api(), metrics };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, nats = %node.nats_url, "edge host listening on http://{addr}");
     axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await?;

@@ -2,7 +2,9 @@
 //! in NATS.
 
 mod inspect;
+mod source;
 mod store;
 
 pub use inspect::{InspectError, inspect};
+pub use source::NatsSource;
 pub use store::{ComponentRef, ComponentStore, NameError, StoreError, read_object, validate_name};

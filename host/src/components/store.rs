@@ -4,7 +4,7 @@
 use async_nats::jetstream::kv::{self, CreateErrorKind, UpdateErrorKind};
 use async_nats::jetstream::object_store::{InfoErrorKind, ObjectMetadata, ObjectStore};
 use bytes::Bytes;
-use edge_wire::{ComponentInfo, ComponentKind, ComponentVersion};
+use edge_wire::{ComponentConfig, ComponentInfo, ComponentKind, ComponentVersion};
 use futures::TryStreamExt as _;
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
@@ -152,6 +152,7 @@ impl ComponentStore {
                         version: 1,
                         created_at: first.created_at.clone(),
                         versions: vec![first],
+                        config: Default::default(),
                     };
                     (info, None)
                 }
@@ -187,6 +188,35 @@ impl ComponentStore {
         let mut reader = bytes;
         self.objects.put(meta, &mut reader).await.map_err(unavailable)?;
         Ok(())
+    }
+
+    /// Replaces the settings of a name.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown name.
+    pub async fn configure(&self, name: &str, config: ComponentConfig) -> Result<ComponentInfo, StoreError> {
+        for _ in 0..CAS_ATTEMPTS {
+            let Some(entry) = self.names.entry(name).await.map_err(unavailable)? else {
+                return Err(StoreError::NotFound(name.to_owned()));
+            };
+            if entry.operation != kv::Operation::Put {
+                return Err(StoreError::NotFound(name.to_owned()));
+            }
+            let mut info = parse_info(&entry.value)?;
+            info.config = config.clone();
+            let value = Bytes::from(serde_json::to_vec(&info).map_err(unavailable)?);
+            match self.names.update(name, value, entry.revision).await {
+                Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
+                Err(e) => return Err(unavailable(e)),
+                Ok(_) => return Ok(info),
+            }
+        }
+        Err(StoreError::Contended(name.to_owned()))
+    }
+
+    /// The bucket of names, for watching.
+    pub fn names(&self) -> &kv::Store {
+        &self.names
     }
 
     /// Describes a name.

@@ -2,7 +2,6 @@
 //! sandbox, writes the final record, publishes `done`, and only then acks.
 
 mod output;
-mod source;
 mod worker;
 
 pub use worker::{Executor, ExecutorConfig};

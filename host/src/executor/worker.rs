@@ -13,9 +13,9 @@ use futures::StreamExt as _;
 use tokio::sync::{mpsc, watch};
 
 use super::output::pump_output;
-use super::source::NatsSource;
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::ComponentStore;
+use crate::components::NatsSource;
 use crate::jobs::announce_end;
 use crate::jobs::{JobStore, JobStoreError};
 use crate::nats::names;

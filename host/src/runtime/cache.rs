@@ -15,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::OnceCell;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use super::Runtime;
 use super::bindings::JobPre;
@@ -118,7 +119,8 @@ impl<S: ComponentSource> ComponentCache<S> {
                 let pre = self.linker.instantiate_pre(&component).map_err(|e| unusable(digest, format!("{e:#}")))?;
                 let ready = match kind {
                     ComponentKind::Job => JobPre::new(pre).map(Ready::Job),
-                    _ => CommandPre::new(pre).map(Ready::Command),
+                    ComponentKind::Http => ProxyPre::new(pre).map(Ready::Http),
+                    ComponentKind::Command => CommandPre::new(pre).map(Ready::Command),
                 };
                 ready.map_err(|e| unusable(digest, format!("{e:#}")))
             })

@@ -11,8 +11,10 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 use super::Runtime;
 use super::bindings::JobPre;
 use super::cancel::{CancelSignal, Cancelled, DeadlineReached};
+use super::outbound::OutboundPolicy;
 use super::output::{EventSink, OutputCapture, OutputLimitExceeded};
 use super::sandbox::SandboxState;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 /// Time a job blocked in the host (e.g. sleeping) gets past its deadline before it is
 /// dropped; a job burning CPU is stopped by the epoch deadline instead.
@@ -46,12 +48,13 @@ pub struct RunOutcome {
     pub output_bytes: u64,
 }
 
-/// A component made ready to run many times: as a `wasi:cli` command, or through the
-/// `edge:platform` job world.
+/// A component made ready to run many times: as a `wasi:cli` command, through the
+/// `edge:platform` job world, or as a `wasi:http` handler.
 #[derive(Clone)]
 pub enum Ready {
     Command(CommandPre<SandboxState>),
     Job(JobPre<SandboxState>),
+    Http(ProxyPre<SandboxState>),
 }
 
 /// How the guest itself ended, when nothing stopped it.
@@ -73,10 +76,18 @@ impl Runtime {
         let memory_cap = usize::try_from(limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         // A job component gets its input as an argument, not as stdin.
         let (stdin, job_input) = match ready {
-            Ready::Command(_) => (input.stdin, Vec::new()),
+            Ready::Command(_) | Ready::Http(_) => (input.stdin, Vec::new()),
             Ready::Job(_) => (Vec::new(), input.stdin),
         };
-        let state = SandboxState::new(&input.args, &input.env, stdin, capture.clone(), input.sink, memory_cap);
+        let state = SandboxState::new(
+            &input.args,
+            &input.env,
+            stdin,
+            capture.clone(),
+            input.sink,
+            memory_cap,
+            OutboundPolicy::deny_all(),
+        );
         let mut store = Store::new(self.engine(), state);
         store.limiter(|s| &mut s.limiter);
         let fuel_set = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
@@ -107,6 +118,7 @@ impl Runtime {
                         Err(()) => GuestEnd::Err,
                     })
                 }
+                Ready::Http(_) => Err(wasmtime::Error::msg("an http component is served at /fn/, not run as a job")),
                 Ready::Job(pre) => {
                     let job = pre.instantiate_async(&mut store).await?;
                     match job.edge_platform_handler().call_run(&mut store, &job_input).await? {

@@ -1,12 +1,15 @@
-//! The state of one job's store: a WASI context that grants nothing but the job's own
-//! args, env and stdio, the memory limiter, and the `edge:platform` host functions.
+//! The state of one store (a job's run or a function's request): a WASI context that grants
+//! nothing but its own args, env and stdio, wasi:http with outbound requests on an
+//! allow-list, the memory limiter, and the `edge:platform` host functions.
 
 use bytes::Bytes;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::bindings::edge::platform::host::{self, Level};
 use super::limiter::JobLimiter;
+use super::outbound::OutboundPolicy;
 use super::output::{EventSink, GuestEvent, OutputCapture, StreamKind};
 
 /// One job's store data.
@@ -16,6 +19,8 @@ pub struct SandboxState {
     pub(super) limiter: JobLimiter,
     capture: OutputCapture,
     events: Option<EventSink>,
+    http: WasiHttpCtx,
+    outbound: OutboundPolicy,
 }
 
 impl SandboxState {
@@ -27,6 +32,7 @@ impl SandboxState {
         capture: OutputCapture,
         events: Option<EventSink>,
         memory_cap_bytes: usize,
+        outbound: OutboundPolicy,
     ) -> Self {
         let mut builder = WasiCtxBuilder::new();
         builder
@@ -45,6 +51,8 @@ impl SandboxState {
             limiter: JobLimiter::new(memory_cap_bytes),
             capture,
             events,
+            http: WasiHttpCtx::new(),
+            outbound,
         }
     }
 }
@@ -52,6 +60,12 @@ impl SandboxState {
 impl WasiView for SandboxState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for SandboxState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
     }
 }
 
@@ -76,13 +90,14 @@ impl host::Host for SandboxState {
     }
 }
 
-/// The linker every job uses: WASI p2 and the `edge:platform` host.
+/// The linker every component uses: WASI p2, wasi:http and the `edge:platform` host.
 ///
 /// # Errors
 /// When wasmtime refuses a definition (a bug, not an input problem).
 pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<SandboxState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     host::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
     Ok(linker)
 }

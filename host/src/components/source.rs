@@ -1,8 +1,8 @@
-//! The executor's component cache, fed from the NATS object stores.
+//! Feeds a [`ComponentCache`](crate::runtime::ComponentCache) from the NATS object stores.
 
 use async_nats::jetstream::object_store::ObjectStore;
 
-use crate::components::{ComponentStore, read_object};
+use super::{ComponentStore, read_object};
 use crate::runtime::ComponentSource;
 
 /// Component bytes from `edge_components`, shared native code in `edge_precompiled`.

@@ -1,0 +1,103 @@
+//! Edge functions: `wasi:http` components served at `/fn/{name}/...` by the host that took
+//! the request, in-process and off the bus, from the same engine settings, component cache
+//! and precompiled code as jobs.
+
+mod names;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use edge_wire::ComponentKind;
+
+use crate::components::{ComponentRef, ComponentStore, NatsSource, StoreError};
+use crate::runtime::{CacheError, ComponentCache, OutboundPolicy, Ready, RequestLimits, ServeError};
+pub use names::NameCache;
+
+/// Why a function call got no answer from the function.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("no function {0}")]
+    NotFound(String),
+    #[error("{0} is a `{1}` component, not an http one")]
+    NotHttp(String, &'static str),
+    #[error("invalid function name: {0}")]
+    InvalidName(String),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// The functions of one host.
+pub struct Functions {
+    cache: ComponentCache<NatsSource>,
+    components: ComponentStore,
+    names: NameCache,
+    limits: RequestLimits,
+}
+
+impl Functions {
+    pub fn new(
+        cache: ComponentCache<NatsSource>,
+        components: ComponentStore,
+        names: NameCache,
+        limits: RequestLimits,
+    ) -> Self {
+        Self { cache, components, names, limits }
+    }
+
+    /// Serves `request` with function `target` (`name` or `name@sha256:...`).
+    ///
+    /// # Errors
+    /// [`CallError`] when there is no such function or it gave no answer.
+    pub async fn call<B>(
+        self: &Arc<Self>,
+        target: &str,
+        request: hyper::Request<B>,
+    ) -> Result<hyper::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody>, CallError>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let started = Instant::now();
+        let (name, pinned) = match target.split_once('@') {
+            Some((name, digest)) => (name, Some(digest)),
+            None => (target, None),
+        };
+        let info = self.names.get(name, &self.components).await.map_err(|e| match e {
+            StoreError::NotFound(_) => CallError::NotFound(target.to_owned()),
+            other => CallError::Unavailable(other.to_string()),
+        })?;
+        let (digest, kind) = match pinned {
+            None => (info.digest.clone(), info.kind),
+            Some(digest) => {
+                let reference = ComponentRef::parse(digest).map_err(|e| CallError::InvalidName(e.to_string()))?;
+                // Only versions of this name, not any digest under any name.
+                let version = info.versions.iter().find(|v| ComponentRef::Digest(v.digest.clone()) == reference);
+                let version = version.ok_or_else(|| CallError::NotFound(target.to_owned()))?;
+                (version.digest.clone(), version.kind)
+            }
+        };
+        if kind != ComponentKind::Http {
+            return Err(CallError::NotHttp(target.to_owned(), kind.as_str()));
+        }
+        let (ready, _) = self.cache.get(&digest, kind).await.map_err(|e| match e {
+            CacheError::Unavailable { reason, .. } => CallError::Unavailable(reason),
+            CacheError::Unusable { reason, .. } => CallError::Serve(ServeError::Failed(reason)),
+        })?;
+        let Ready::Http(pre) = ready else {
+            return Err(CallError::NotHttp(target.to_owned(), kind.as_str()));
+        };
+        let outbound = OutboundPolicy::allow(&info.config.allowed_outbound_hosts);
+        let result = self.cache.runtime().serve_http(&pre, request, self.limits, outbound).await;
+        let class = match &result {
+            Ok(response) => format!("{}xx", response.status().as_u16() / 100),
+            Err(ServeError::Timeout(_)) => "5xx".into(),
+            Err(ServeError::Failed(_)) => "5xx".into(),
+        };
+        let function = name.to_owned();
+        metrics::counter!("edge_fn_requests_total", "function" => function.clone(), "class" => class).increment(1);
+        metrics::histogram!("edge_fn_request_seconds", "function" => function).record(started.elapsed().as_secs_f64());
+        Ok(result?)
+    }
+}
