@@ -50,6 +50,19 @@ lint:
     cargo clippy --quiet --workspace --all-targets -- -D warnings
     grep -qF "$(tail -n 1 "{{ root }}/.ci/run")" "{{ root }}/README.md" || { echo ".ci/run and the README's test command differ"; exit 1; }
 
+# Benchmarks (release build, loopback only): edge functions against `wasmtime serve`.
+bench: guests
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v wrk >/dev/null || apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }
+    "{{ venv }}/bin/pip" install --quiet -r "{{ root }}/tools/requirements-bench.txt"
+    wasmtime=$("{{ venv }}/bin/python" -c 'import wasmtime_cli, os; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))')
+    chmod +x "$wasmtime"
+    cargo build --quiet --release -p edge
+    edge=$(cargo metadata --format-version 1 --no-deps | "{{ venv }}/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/edge
+    "{{ venv }}/bin/python" "{{ root }}/bench/functions.py" "$edge" "$EDGE_NATS_SERVER" "$wasmtime" \
+        "$EDGE_GUEST_DIR/http-hello.wasm" "{{ root }}/bench/results/functions.json"
+
 # Everything CI runs: lints, unit tests and the end-to-end tests against real processes.
 test: guests lint
     cargo test --workspace

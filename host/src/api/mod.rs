@@ -62,12 +62,13 @@ pub fn router(state: AppState) -> Router {
         Router::new().route("/fn/{*rest}", axum::routing::any(functions::call)).layer(DefaultBodyLimit::disable());
     Router::new()
         .merge(components)
-        .merge(functions)
         .merge(jobs)
         .route("/v1/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(TraceLayer::new_for_http())
+        // After the trace layer: function traffic is measured by its own metrics instead.
+        .merge(functions)
         .with_state(state)
 }

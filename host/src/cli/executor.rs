@@ -73,8 +73,11 @@ pub async fn run_executor(node: &NodeArgs, worker: &WorkerArgs, stop: watch::Rec
     let platform = nats::ensure_platform(client, js).await?;
     let consumer = nats::ensure_consumer(&platform.js, nats::EXECUTORS_CONSUMER, worker.ack_wait).await?;
     let ack_wait = consumer.cached_info().config.ack_wait;
-    let runtime =
-        Runtime::new(EngineSettings { max_memory_mb: worker.max_memory_mb, concurrency: worker.concurrency })?;
+    let runtime = Runtime::new(EngineSettings {
+        max_memory_mb: worker.max_memory_mb,
+        concurrency: worker.concurrency,
+        fuel: true,
+    })?;
     let config = ExecutorConfig {
         id: worker.id.clone().unwrap_or_else(default_executor_id),
         concurrency: worker.concurrency,

@@ -214,8 +214,11 @@ pub async fn serve(
             }
         }
     });
-    let runtime =
-        Runtime::new(EngineSettings { max_memory_mb: functions.fn_memory_mb, concurrency: functions.fn_concurrency })?;
+    let runtime = Runtime::new(EngineSettings {
+        max_memory_mb: functions.fn_memory_mb,
+        concurrency: functions.fn_concurrency,
+        fuel: false,
+    })?;
     let source = NatsSource { components: dispatcher.components.clone(), precompiled: platform.precompiled.clone() };
     let cache = ComponentCache::new(runtime, source, &node.data_dir.join("precompiled"), FUNCTION_CACHE_CAPACITY)?;
     let names = NameCache::watch(dispatcher.components.names()).await?;

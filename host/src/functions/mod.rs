@@ -10,7 +10,7 @@ use std::time::Instant;
 use edge_wire::ComponentKind;
 
 use crate::components::{ComponentRef, ComponentStore, NatsSource, StoreError};
-use crate::runtime::{CacheError, ComponentCache, OutboundPolicy, Ready, RequestLimits, ServeError};
+use crate::runtime::{CacheError, ComponentCache, Ready, RequestLimits, ServeError};
 pub use names::NameCache;
 
 /// Why a function call got no answer from the function.
@@ -64,16 +64,16 @@ impl Functions {
             Some((name, digest)) => (name, Some(digest)),
             None => (target, None),
         };
-        let info = self.names.get(name, &self.components).await.map_err(|e| match e {
+        let entry = self.names.get(name, &self.components).await.map_err(|e| match e {
             StoreError::NotFound(_) => CallError::NotFound(target.to_owned()),
             other => CallError::Unavailable(other.to_string()),
         })?;
         let (digest, kind) = match pinned {
-            None => (info.digest.clone(), info.kind),
+            None => (entry.info.digest.clone(), entry.info.kind),
             Some(digest) => {
                 let reference = ComponentRef::parse(digest).map_err(|e| CallError::InvalidName(e.to_string()))?;
                 // Only versions of this name, not any digest under any name.
-                let version = info.versions.iter().find(|v| ComponentRef::Digest(v.digest.clone()) == reference);
+                let version = entry.info.versions.iter().find(|v| ComponentRef::Digest(v.digest.clone()) == reference);
                 let version = version.ok_or_else(|| CallError::NotFound(target.to_owned()))?;
                 (version.digest.clone(), version.kind)
             }
@@ -88,16 +88,24 @@ impl Functions {
         let Ready::Http(pre) = ready else {
             return Err(CallError::NotHttp(target.to_owned(), kind.as_str()));
         };
-        let outbound = OutboundPolicy::allow(&info.config.allowed_outbound_hosts);
-        let result = self.cache.runtime().serve_http(&pre, request, self.limits, outbound).await;
+        let result = self.cache.runtime().serve_http(&pre, request, self.limits, entry.outbound.clone()).await;
         let class = match &result {
-            Ok(response) => format!("{}xx", response.status().as_u16() / 100),
-            Err(ServeError::Timeout(_)) => "5xx".into(),
-            Err(ServeError::Failed(_)) => "5xx".into(),
+            Ok(response) => status_class(response.status().as_u16()),
+            Err(_) => "5xx",
         };
         let function = name.to_owned();
         metrics::counter!("edge_fn_requests_total", "function" => function.clone(), "class" => class).increment(1);
         metrics::histogram!("edge_fn_request_seconds", "function" => function).record(started.elapsed().as_secs_f64());
         Ok(result?)
+    }
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
     }
 }

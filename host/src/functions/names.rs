@@ -9,11 +9,25 @@ use edge_wire::ComponentInfo;
 use futures::StreamExt as _;
 
 use crate::components::{ComponentStore, StoreError};
+use crate::runtime::OutboundPolicy;
+
+/// A name as a function call needs it, made once per change of the name.
+pub struct FunctionEntry {
+    pub info: ComponentInfo,
+    pub outbound: OutboundPolicy,
+}
+
+impl FunctionEntry {
+    fn new(info: ComponentInfo) -> Arc<Self> {
+        let outbound = OutboundPolicy::allow(&info.config.allowed_outbound_hosts);
+        Arc::new(Self { info, outbound })
+    }
+}
 
 /// Names and their current description.
 #[derive(Clone, Default)]
 pub struct NameCache {
-    infos: Arc<RwLock<HashMap<String, ComponentInfo>>>,
+    infos: Arc<RwLock<HashMap<String, Arc<FunctionEntry>>>>,
 }
 
 impl NameCache {
@@ -32,7 +46,7 @@ impl NameCache {
                 match entry.operation {
                     kv::Operation::Put => {
                         if let Ok(info) = serde_json::from_slice::<ComponentInfo>(&entry.value) {
-                            infos.insert(entry.key, info);
+                            infos.insert(entry.key, FunctionEntry::new(info));
                         }
                     }
                     kv::Operation::Delete | kv::Operation::Purge => {
@@ -49,12 +63,12 @@ impl NameCache {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown name.
-    pub async fn get(&self, name: &str, store: &ComponentStore) -> Result<ComponentInfo, StoreError> {
-        if let Some(info) = self.infos.read().unwrap_or_else(PoisonError::into_inner).get(name) {
-            return Ok(info.clone());
+    pub async fn get(&self, name: &str, store: &ComponentStore) -> Result<Arc<FunctionEntry>, StoreError> {
+        if let Some(entry) = self.infos.read().unwrap_or_else(PoisonError::into_inner).get(name) {
+            return Ok(entry.clone());
         }
-        let info = store.describe(name).await?;
-        self.infos.write().unwrap_or_else(PoisonError::into_inner).insert(name.to_owned(), info.clone());
-        Ok(info)
+        let entry = FunctionEntry::new(store.describe(name).await?);
+        self.infos.write().unwrap_or_else(PoisonError::into_inner).insert(name.to_owned(), entry.clone());
+        Ok(entry)
     }
 }

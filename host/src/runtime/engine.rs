@@ -16,6 +16,9 @@ pub struct EngineSettings {
     pub max_memory_mb: u64,
     /// Jobs that may run at once; the pool is sized for them.
     pub concurrency: u32,
+    /// Whether stores can get a fuel budget. Fuel costs every guest time (the code counts
+    /// as it goes), so engines that never meter (edge functions) leave it off.
+    pub fuel: bool,
 }
 
 /// One wasmtime engine and what belongs to it.
@@ -54,7 +57,7 @@ impl Runtime {
         config
             .wasm_component_model(true)
             .epoch_interruption(true)
-            .consume_fuel(true)
+            .consume_fuel(settings.fuel)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(anyhow::Error::from).context("configuring the wasmtime engine")?;
         start_epoch_ticker(&engine);
@@ -124,7 +127,7 @@ mod tests {
 
     #[test]
     fn same_settings_same_fingerprint() {
-        let settings = EngineSettings { max_memory_mb: 64, concurrency: 1 };
+        let settings = EngineSettings { max_memory_mb: 64, concurrency: 1, fuel: true };
         let a = Runtime::new(settings).expect("engine");
         let b = Runtime::new(settings).expect("engine");
         assert_eq!(a.fingerprint(), b.fingerprint());

@@ -62,7 +62,9 @@ impl Runtime {
         let mut store = Store::new(self.engine(), state);
         store.limiter(|s| &mut s.limiter);
         let failed = |e: wasmtime::Error| ServeError::Failed(format!("{e:#}"));
-        store.set_fuel(u64::MAX).map_err(failed)?;
+        if self.settings().fuel {
+            store.set_fuel(u64::MAX).map_err(failed)?;
+        }
         let deadline = Instant::now() + limits.timeout;
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
