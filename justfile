@@ -9,6 +9,8 @@ guest_target := env("CARGO_TARGET_DIR", root / "guest/target")
 
 export EDGE_NATS_SERVER := venv / "bin/nats-server"
 export EDGE_GUEST_DIR := guest_target / "wasm32-wasip2/release"
+# Hosts started by these recipes (and the tests) serve the UI built by `just ui`.
+export EDGE_UI_DIR := root / "frontend/dist"
 
 # Show the recipes.
 default:
@@ -34,8 +36,21 @@ guests: setup
 build: guests
     cargo build --release -p edge
 
-# Run the platform on this machine: nats-server, the host on :8080 and two executors.
-dev: build
+# Build the web UI into frontend/dist: Leptos for wasm32-unknown-unknown, wasm-bindgen as a
+# library (nothing downloaded), wasm-opt from npm's binaryen@132 when npm is there.
+ui:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+    tools="{{ root }}/frontend/.tools"
+    if [ ! -x "$tools/node_modules/.bin/wasm-opt" ] && command -v npm >/dev/null; then
+        npm install --silent --no-save --prefix "$tools" binaryen@132 >/dev/null 2>&1 || echo "wasm-opt unavailable; the UI is built without it"
+    fi
+    if [ -x "$tools/node_modules/.bin/wasm-opt" ]; then export EDGE_WASM_OPT="$tools/node_modules/.bin/wasm-opt"; fi
+    cargo run --quiet --release --manifest-path "{{ root }}/frontend/Cargo.toml" -p edge-ui-build -- "$EDGE_UI_DIR"
+
+# Run the platform on this machine: nats-server, the host on :8080 (API and UI) and two executors.
+dev: build ui
     cargo run --quiet --release -p edge -- dev
 
 # Run only nats-server (JetStream) on :4222, with its data in .edge-dev/nats.
@@ -48,6 +63,8 @@ lint:
     cargo fmt --all --check
     cargo fmt --check --manifest-path "{{ root }}/guest/Cargo.toml"
     cargo clippy --quiet --workspace --all-targets -- -D warnings
+    cargo fmt --all --check --manifest-path "{{ root }}/frontend/Cargo.toml"
+    cd "{{ root }}/frontend" && cargo clippy --quiet --release --target wasm32-unknown-unknown -p edge-ui -- -D warnings
     grep -qF "$(tail -n 1 "{{ root }}/.ci/run")" "{{ root }}/README.md" || { echo ".ci/run and the README's test command differ"; exit 1; }
 
 # Benchmarks (release build, loopback only): edge functions against `wasmtime serve`.
@@ -64,5 +81,5 @@ bench: guests
         "$EDGE_GUEST_DIR/http-hello.wasm" "{{ root }}/bench/results/functions.json"
 
 # Everything CI runs: lints, unit tests and the end-to-end tests against real processes.
-test: guests lint
+test: guests ui lint
     cargo test --workspace

@@ -7,6 +7,7 @@
 mod component;
 mod error;
 mod event;
+mod executor;
 mod job;
 mod output;
 mod webhook;
@@ -15,6 +16,7 @@ mod ws;
 pub use component::{ComponentConfig, ComponentInfo, ComponentKind, ComponentVersion};
 pub use error::{ErrorBody, ErrorResponse};
 pub use event::{EventKind, JobEvent, OutputChunk};
+pub use executor::{ExecutorInfo, ExecutorList};
 pub use job::{
     JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest, Usage,
 };

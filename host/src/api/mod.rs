@@ -4,9 +4,11 @@
 mod components;
 mod error;
 mod events;
+mod executors;
 mod functions;
 mod health;
 mod jobs;
+mod ui;
 mod ws;
 
 use std::time::Duration;
@@ -26,6 +28,7 @@ use crate::jobs::Dispatcher;
 pub struct AppState {
     pub dispatcher: Dispatcher,
     pub functions: std::sync::Arc<crate::functions::Functions>,
+    pub executors: async_nats::jetstream::kv::Store,
     pub limits: ApiLimits,
     pub metrics: PrometheusHandle,
 }
@@ -41,6 +44,11 @@ pub struct ApiLimits {
     pub max_wait: Duration,
     /// Messages a WebSocket client may fall behind before its events are dropped.
     pub ws_buffer_messages: usize,
+}
+
+/// Where the web UI's files are.
+pub fn ui_routes(dir: &std::path::Path) -> Router {
+    ui::routes(dir)
 }
 
 /// The routes of the host.
@@ -64,9 +72,11 @@ pub fn router(state: AppState) -> Router {
         .merge(components)
         .merge(jobs)
         .route("/v1/ws", get(ws::upgrade))
+        .route("/v1/executors", get(executors::list))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .route("/v1", get(|| async { ApiError::not_found("no such route") }))
+        .route("/v1/{*rest}", axum::routing::any(|| async { ApiError::not_found("no such route") }))
         .layer(TraceLayer::new_for_http())
         // After the trace layer: function traffic is measured by its own metrics instead.
         .merge(functions)

@@ -9,7 +9,7 @@ use clap::{Args, Parser};
 use tokio::sync::watch;
 
 use super::executor::{WorkerArgs, run_executor};
-use super::serve::{FunctionArgs, HostLimitArgs, WebhookArgs, serve};
+use super::serve::{FunctionArgs, HostLimitArgs, HostOptions, UiArgs, WebhookArgs, serve};
 use super::{DEFAULT_LISTEN, NodeArgs, shutdown_signal};
 
 /// The server config of `nats/`, written next to the dev data.
@@ -53,6 +53,8 @@ struct HostDefaults {
     webhooks: WebhookArgs,
     #[command(flatten)]
     functions: FunctionArgs,
+    #[command(flatten)]
+    ui: UiArgs,
 }
 
 impl DevCommand {
@@ -66,12 +68,13 @@ impl DevCommand {
         let nats_url = format!("nats://127.0.0.1:{}", self.nats_port);
 
         let (stop_tx, stop) = watch::channel(false);
-        let HostDefaults { mut host, webhooks, functions } = HostDefaults::try_parse_from(["edge"])?;
+        let HostDefaults { mut host, webhooks, functions, ui } = HostDefaults::try_parse_from(["edge"])?;
         host.max_memory_mb = host.max_memory_mb.min(self.worker.max_memory_mb);
         let host_node = NodeArgs { nats_url: nats_url.clone(), data_dir: self.data_dir.join("host") };
         let mut host_stop = stop.clone();
         let host_task = tokio::spawn(async move {
-            serve(listener, &host_node, &host, &webhooks, &functions, async move {
+            let options = HostOptions { host: &host, webhooks: &webhooks, functions: &functions, ui: &ui };
+            serve(listener, &host_node, options, async move {
                 let _ = host_stop.wait_for(|stop| *stop).await;
             })
             .await

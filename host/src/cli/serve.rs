@@ -46,6 +46,17 @@ pub struct ServeCommand {
 
     #[command(flatten)]
     pub functions: FunctionArgs,
+
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Where the web UI comes from.
+#[derive(Args, Clone)]
+pub struct UiArgs {
+    /// Directory with the built web UI (`just ui` writes frontend/dist), served at `/`.
+    #[arg(long, env = "EDGE_UI_DIR", default_value = "frontend/dist")]
+    pub ui_dir: std::path::PathBuf,
 }
 
 /// How this host serves edge functions.
@@ -174,8 +185,18 @@ impl ServeCommand {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.listen))?;
-        serve(listener, &self.node, &self.host, &self.webhooks, &self.functions, shutdown_signal()).await
+        let options =
+            HostOptions { host: &self.host, webhooks: &self.webhooks, functions: &self.functions, ui: &self.ui };
+        serve(listener, &self.node, options, shutdown_signal()).await
     }
+}
+
+/// Everything a host is configured with besides its node settings.
+pub struct HostOptions<'a> {
+    pub host: &'a HostLimitArgs,
+    pub webhooks: &'a WebhookArgs,
+    pub functions: &'a FunctionArgs,
+    pub ui: &'a UiArgs,
 }
 
 /// Runs a host on `listener` until `shutdown` resolves.
@@ -185,11 +206,10 @@ impl ServeCommand {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     node: &NodeArgs,
-    host: &HostLimitArgs,
-    webhooks: &WebhookArgs,
-    functions: &FunctionArgs,
+    options: HostOptions<'_>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let HostOptions { host, webhooks, functions, ui } = options;
     let (client, js) = nats::connect(&node.nats_url, "edge-host").await?;
     let platform = nats::ensure_platform(client, js).await?;
     let metrics = crate::telemetry::install()?;
@@ -224,9 +244,10 @@ pub async fn serve(
     let names = NameCache::watch(dispatcher.components.names()).await?;
     let limits = RequestLimits { timeout: functions.fn_timeout, memory_mb: functions.fn_memory_mb };
     let functions = Arc::new(Functions::new(cache, dispatcher.components.clone(), names, limits));
-    let state = AppState { dispatcher, functions, limits: host.api(), metrics };
+    let state = AppState { dispatcher, functions, executors: platform.executors.clone(), limits: host.api(), metrics };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, nats = %node.nats_url, "edge host listening on http://{addr}");
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await?;
+    let app = api::router(state).merge(api::ui_routes(&ui.ui_dir));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

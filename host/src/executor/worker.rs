@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use edge_wire::{JobError, JobEvent, JobRecord, JobSpec, JobStatus, Output, Usage};
+use edge_wire::{ExecutorInfo, JobError, JobEvent, JobRecord, JobSpec, JobStatus, Output, Usage};
 use futures::StreamExt as _;
 use tokio::sync::{mpsc, watch};
 
@@ -63,7 +64,14 @@ pub struct Executor {
     cache: ComponentCache<NatsSource>,
     /// Jobs running here, by id, with the switch that stops each.
     running: Mutex<HashMap<String, Arc<CancelSignal>>>,
+    /// Jobs finished here.
+    done: AtomicU64,
+    heartbeats: jetstream::kv::Store,
+    started_at: String,
 }
+
+/// How often an executor says it is alive (the bucket forgets it after 10 s of silence).
+const HEARTBEAT: Duration = Duration::from_secs(2);
 
 impl Executor {
     /// Sets up the cache over `platform`'s stores.
@@ -85,6 +93,9 @@ impl Executor {
             cache,
             config,
             running: Mutex::new(HashMap::new()),
+            done: AtomicU64::new(0),
+            heartbeats: platform.executors.clone(),
+            started_at: now_rfc3339(),
         })
     }
 
@@ -96,6 +107,7 @@ impl Executor {
         let this = Arc::new(self);
         let cancels = this.client.subscribe(names::all_cancel_subject()).await?;
         let listener = tokio::spawn(this.clone().listen_for_cancels(cancels));
+        let heartbeat = tokio::spawn(this.clone().heartbeat());
         tracing::info!(executor = %this.config.id, concurrency = this.config.concurrency, "executor ready");
         let mut slots = tokio::task::JoinSet::new();
         for _ in 0..this.config.concurrency {
@@ -103,6 +115,8 @@ impl Executor {
         }
         while slots.join_next().await.is_some() {}
         listener.abort();
+        heartbeat.abort();
+        let _ = this.heartbeats.delete(&this.config.id).await;
         tracing::info!(executor = %this.config.id, "executor stopped");
         Ok(())
     }
@@ -114,6 +128,25 @@ impl Executor {
             if let Some(signal) = signal {
                 tracing::info!(job = id, "cancelling");
                 signal.cancel();
+            }
+        }
+    }
+
+    async fn heartbeat(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(HEARTBEAT);
+        loop {
+            ticker.tick().await;
+            let info = ExecutorInfo {
+                id: self.config.id.clone(),
+                concurrency: self.config.concurrency,
+                running: u32::try_from(self.running().len()).unwrap_or(u32::MAX),
+                done: self.done.load(Ordering::Relaxed),
+                started_at: self.started_at.clone(),
+                last_seen: now_rfc3339(),
+            };
+            let Ok(value) = serde_json::to_vec(&info) else { continue };
+            if let Err(e) = self.heartbeats.put(&self.config.id, value.into()).await {
+                tracing::warn!(error = %e, "cannot send heartbeat");
             }
         }
     }
@@ -236,6 +269,7 @@ impl Executor {
             }
             Err(e) => return Err(e.into()),
         }
+        self.done.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             job = %spec.id,
             status = record.status.as_str(),

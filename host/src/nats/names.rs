@@ -24,6 +24,8 @@ pub const WEBHOOKS_STREAM: &str = "EDGE_WEBHOOKS";
 pub const WEBHOOKS_DELIVER: &str = "edge.webhooks.deliver";
 /// Durable consumer shared by the hosts that send webhooks.
 pub const WEBHOOK_SENDERS_CONSUMER: &str = "webhook-senders";
+/// KV bucket of executor heartbeats.
+pub const EXECUTORS_BUCKET: &str = "edge_executors";
 /// Object store of component bytes.
 pub const COMPONENTS_BUCKET: &str = "edge_components";
 /// Object store of precompiled components.

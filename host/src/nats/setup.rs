@@ -56,6 +56,7 @@ pub struct Platform {
     pub jobs: kv::Store,
     pub names: kv::Store,
     pub webhooks: kv::Store,
+    pub executors: kv::Store,
     pub components: object_store::ObjectStore,
     pub precompiled: object_store::ObjectStore,
 }
@@ -136,6 +137,7 @@ pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context)
         jobs: take(&mut kvs, names::JOBS_BUCKET)?,
         names: take(&mut kvs, names::NAMES_BUCKET)?,
         webhooks: take(&mut kvs, names::WEBHOOKS_BUCKET)?,
+        executors: take(&mut kvs, names::EXECUTORS_BUCKET)?,
         components: take(&mut objects, names::COMPONENTS_BUCKET)?,
         precompiled: take(&mut objects, names::PRECOMPILED_BUCKET)?,
         client,
@@ -194,7 +196,7 @@ mod tests {
 
         let buckets: BucketDefinitions = serde_json::from_str(BUCKETS).expect("buckets");
         let kv: Vec<_> = buckets.key_value.iter().map(|b| b.bucket.as_str()).collect();
-        assert_eq!(kv, [names::JOBS_BUCKET, names::NAMES_BUCKET, names::WEBHOOKS_BUCKET]);
+        assert_eq!(kv, [names::JOBS_BUCKET, names::NAMES_BUCKET, names::WEBHOOKS_BUCKET, names::EXECUTORS_BUCKET]);
         let senders: ConsumerDefinition = serde_json::from_str(WEBHOOK_SENDERS_CONSUMER).expect("consumer");
         assert_eq!(senders.stream_name, names::WEBHOOKS_STREAM);
         assert_eq!(senders.config.durable_name.as_deref(), Some(names::WEBHOOK_SENDERS_CONSUMER));

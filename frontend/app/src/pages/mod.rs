@@ -1,0 +1,6 @@
+//! One module per page.
+
+pub mod components;
+pub mod executors;
+pub mod jobs;
+pub mod run;
