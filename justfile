@@ -58,6 +58,15 @@ nats: setup
     mkdir -p "{{ root }}/.edge-dev"
     "{{ venv }}/bin/nats-server" -c "{{ root }}/nats/nats-server.conf" -js -sd "{{ root }}/.edge-dev/nats"
 
+# Debian's Chromium and its WebDriver, for the browser tests (no browser is downloaded).
+browser:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v chromedriver >/dev/null || [ ! -x /usr/bin/chromium ]; then
+        apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+            || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
+    fi
+
 # Formatting and lints, as CI checks them.
 lint:
     cargo fmt --all --check
@@ -80,6 +89,7 @@ bench: guests
     "{{ venv }}/bin/python" "{{ root }}/bench/functions.py" "$edge" "$EDGE_NATS_SERVER" "$wasmtime" \
         "$EDGE_GUEST_DIR/http-hello.wasm" "{{ root }}/bench/results/functions.json"
 
-# Everything CI runs: lints, unit tests and the end-to-end tests against real processes.
-test: guests ui lint
+# Everything CI runs: lints, unit tests, and the end-to-end tests against real processes
+# (nats-server, hosts, executors, and the UI in headless Chromium).
+test: guests ui browser lint
     cargo test --workspace

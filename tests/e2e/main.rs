@@ -4,6 +4,7 @@
 
 mod support;
 
+mod browser;
 mod cancel;
 mod cli;
 mod components;
