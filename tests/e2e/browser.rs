@@ -141,9 +141,18 @@ async fn the_ui_uploads_runs_and_follows_jobs() {
     // The jobs table follows a job submitted over REST, without a reload.
     browser.click_tab("Jobs").await;
     browser.wait_text("#jobs", "succeeded").await;
-    let record = platform.run(json!({"component": "hello", "args": ["rest"]})).await;
+    let webhook = json!({"url": "http://127.0.0.1:1/nobody-listens", "secret": "s"});
+    let record = platform.run(json!({"component": "hello", "args": ["rest"], "webhook": webhook})).await;
     browser.wait_text("#jobs", &record.id).await;
     browser.screenshot("jobs").await;
+
+    // Its page replays its events over SSE and shows its webhook deliveries.
+    let link = b.find(Locator::LinkText(&record.id)).await.expect("job link");
+    link.click().await.expect("open the job");
+    let events = browser.wait_text("#job-events", "done").await;
+    assert!(events.contains("Hello, rest!"), "{events}");
+    browser.wait_text("#job-webhook", "error sending request").await;
+    browser.screenshot("job").await;
 
     browser.click_tab("Executors").await;
     browser.wait_text("#executors", "executor-1").await;

@@ -27,14 +27,6 @@ pub async fn components() -> Result<Vec<ComponentInfo>, String> {
     json::<ComponentList>(Request::get("/v1/components").send().await).await.map(|l| l.components)
 }
 
-pub async fn upload(name: &str, bytes: Vec<u8>) -> Result<ComponentInfo, String> {
-    let body = js_sys::Uint8Array::from(bytes.as_slice());
-    let request = Request::post(&format!("/v1/components?name={name}"))
-        .body(body)
-        .map_err(|e| format!("cannot build the request: {e}"))?;
-    json(request.send().await).await
-}
-
 pub async fn jobs(status: Option<String>) -> Result<JobList, String> {
     let url = match status {
         Some(status) => format!("/v1/jobs?limit=100&status={status}"),
@@ -68,4 +60,54 @@ pub fn escape_controls(text: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// Uploads `file` as `name`, calling `progress` with the fraction sent (0.0 to 1.0).
+/// XMLHttpRequest rather than fetch: only it reports upload progress.
+pub async fn upload_with_progress(
+    name: &str,
+    file: web_sys::File,
+    progress: impl Fn(f64) + 'static,
+) -> Result<ComponentInfo, String> {
+    use wasm_bindgen::JsCast as _;
+    use wasm_bindgen::closure::Closure;
+
+    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| "cannot create a request".to_string())?;
+    xhr.open("POST", &format!("/v1/components?name={name}")).map_err(|_| "cannot open the request".to_string())?;
+    let on_progress = Closure::<dyn Fn(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+        if ev.length_computable() && ev.total() > 0.0 {
+            progress(ev.loaded() / ev.total());
+        }
+    });
+    if let Ok(upload) = xhr.upload() {
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    }
+    let (done_tx, done_rx) = futures::channel::oneshot::channel::<()>();
+    let done_tx = std::cell::RefCell::new(Some(done_tx));
+    let on_end = Closure::<dyn Fn()>::new(move || {
+        if let Some(tx) = done_tx.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    });
+    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    xhr.send_with_opt_blob(Some(&file)).map_err(|_| "cannot send the file".to_string())?;
+    let _ = done_rx.await;
+    drop((on_progress, on_end));
+
+    let status = xhr.status().unwrap_or(0);
+    let text = xhr.response_text().ok().flatten().unwrap_or_default();
+    if status == 0 {
+        return Err("the host cannot be reached".into());
+    }
+    if (200..300).contains(&status) {
+        return serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"));
+    }
+    match serde_json::from_str::<ErrorResponse>(&text) {
+        Ok(e) => Err(format!("{} ({})", e.error.message, e.error.code)),
+        Err(_) => Err(format!("the host answered {status}")),
+    }
+}
+
+pub async fn job(id: &str) -> Result<edge_wire::JobRecord, String> {
+    json(Request::get(&format!("/v1/jobs/{id}")).send().await).await
 }

@@ -12,17 +12,17 @@ pub fn ComponentsPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let message = RwSignal::new(None::<Result<String, String>>);
     let over = RwSignal::new(false);
+    let sent = RwSignal::new(None::<f64>);
 
     let send = move |file: web_sys::File| {
         let chosen = name.get_untracked();
         let name = if chosen.is_empty() { file.name().trim_end_matches(".wasm").to_owned() } else { chosen };
         message.set(Some(Ok(format!("uploading {}…", file.name()))));
+        sent.set(Some(0.0));
         spawn_local(async move {
-            let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
-                Err(_) => return message.set(Some(Err("cannot read the file".into()))),
-            };
-            match api::upload(&name, bytes).await {
+            let result = api::upload_with_progress(&name, file, move |fraction| sent.set(Some(fraction))).await;
+            sent.set(None);
+            match result {
                 Ok(info) => {
                     message.set(Some(Ok(format!("{} v{} uploaded ({})", info.name, info.version, info.kind.as_str()))));
                     list.refetch();
@@ -58,6 +58,9 @@ pub fn ComponentsPage() -> impl IntoView {
                 on:drop=on_drop>
                 "…or drop a .wasm file here"
             </div>
+            {move || sent.get().map(|fraction| view! {
+                <progress id="upload-progress" max="100" value=(fraction * 100.0).round().to_string()></progress>
+            })}
             {move || message.get().map(|m| match m {
                 Ok(text) => view! { <p class="muted" id="upload-status">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="error" id="upload-error">{text}</p> }.into_any(),

@@ -17,6 +17,7 @@ pub fn JobsPage() -> impl IntoView {
         api::jobs(status)
     });
     let live = RwSignal::new(false);
+    let selected = RwSignal::new(None::<String>);
 
     // Any status change anywhere: read the list again.
     if let Ok(socket) = WebSocket::open(&api::ws_url()) {
@@ -51,20 +52,28 @@ pub fn JobsPage() -> impl IntoView {
                     <table id="jobs">
                         <thead><tr><th>"Job"</th><th>"Component"</th><th>"Status"</th><th>"Exit"</th><th>"Wall ms"</th><th>"Executor"</th></tr></thead>
                         <tbody>
-                            {list.jobs.into_iter().map(|j| view! {
+                            {list.jobs.into_iter().map(|j| {
+                                let id = j.id.clone();
+                                let open = move |ev: leptos::ev::MouseEvent| {
+                                    ev.prevent_default();
+                                    selected.set(Some(id.clone()));
+                                };
+                                view! {
                                 <tr>
-                                    <td class="mono">{j.id}</td>
+                                    <td class="mono"><a href="#" on:click=open>{j.id}</a></td>
                                     <td>{j.component}</td>
                                     <td><span class=format!("badge {}", j.status.as_str())>{j.status.as_str()}</span></td>
                                     <td>{j.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into())}</td>
                                     <td>{j.usage.wall_ms}</td>
                                     <td>{j.executor.unwrap_or_default()}</td>
                                 </tr>
+                                }
                             }).collect_view()}
                         </tbody>
                     </table>
                 }.into_any(),
             }}
         </section>
+        {move || selected.get().map(|id| view! { <super::job::JobDetail id=id/> })}
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod components;
 pub mod executors;
+pub mod job;
 pub mod jobs;
 pub mod run;

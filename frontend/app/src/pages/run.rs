@@ -37,7 +37,10 @@ pub fn RunPage() -> impl IntoView {
     let component = RwSignal::new(String::new());
     let args = RwSignal::new(String::new());
     let stdin = RwSignal::new(String::new());
+    let stdin_base64 = RwSignal::new(None::<String>);
     let timeout = RwSignal::new(String::from("30000"));
+    let memory = RwSignal::new(String::new());
+    let fuel = RwSignal::new(String::new());
     let console = RwSignal::new(Console::default());
     let progress = RwSignal::new(None::<(u8, String)>);
     let job_id = RwSignal::new(None::<String>);
@@ -46,14 +49,32 @@ pub fn RunPage() -> impl IntoView {
     let outbox = RwSignal::new_local(None::<futures::channel::mpsc::UnboundedSender<ClientMessage>>);
 
     let run = move |_| {
-        let Ok(timeout_ms) = timeout.get_untracked().trim().parse::<u64>() else {
-            return error.set(Some("the timeout must be a number of milliseconds".into()));
+        let number = |field: &str, value: String| -> Result<Option<u64>, String> {
+            let value = value.trim().to_owned();
+            if value.is_empty() {
+                return Ok(None);
+            }
+            value.parse().map(Some).map_err(|_| format!("{field} must be a whole number"))
         };
+        let limits = (|| {
+            Ok::<_, String>(LimitsRequest {
+                timeout_ms: number("the timeout", timeout.get_untracked())?,
+                memory_mb: number("the memory limit", memory.get_untracked())?,
+                fuel: number("the fuel", fuel.get_untracked())?,
+                max_output_bytes: None,
+            })
+        })();
+        let limits = match limits {
+            Ok(limits) => limits,
+            Err(e) => return error.set(Some(e)),
+        };
+        let base64 = stdin_base64.get_untracked();
         let job = JobRequest {
             component: component.get_untracked(),
             args: args.get_untracked().split_whitespace().map(str::to_owned).collect(),
-            stdin: Some(stdin.get_untracked()).filter(|s| !s.is_empty()),
-            limits: LimitsRequest { timeout_ms: Some(timeout_ms), ..Default::default() },
+            stdin: Some(stdin.get_untracked()).filter(|s| !s.is_empty() && base64.is_none()),
+            stdin_base64: base64,
+            limits,
             ..Default::default()
         };
         console.set(Console::default());
@@ -99,6 +120,29 @@ pub fn RunPage() -> impl IntoView {
             outbox.set(None);
         });
     };
+    // A file for stdin: text goes in the text box, anything else is sent as base64.
+    let stdin_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast as _;
+        let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+        let Some(file) = input.and_then(|i| i.files()).and_then(|f| f.get(0)) else { return };
+        spawn_local(async move {
+            let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
+                return error.set(Some("cannot read the file".into()));
+            };
+            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            let encoded = edge_wire::Output::from_bytes(&bytes, false);
+            match (encoded.text, encoded.base64) {
+                (Some(text), _) => {
+                    stdin.set(text);
+                    stdin_base64.set(None);
+                }
+                (None, base64) => {
+                    stdin.set(format!("({} bytes of binary input from {})", bytes.len(), file.name()));
+                    stdin_base64.set(base64);
+                }
+            }
+        });
+    };
     let cancel = move |_| {
         if let (Some(tx), Some(id)) = (outbox.get_untracked(), job_id.get_untracked()) {
             let _ = tx.unbounded_send(ClientMessage::Cancel { job: id });
@@ -127,9 +171,19 @@ pub fn RunPage() -> impl IntoView {
                     <label for="run-timeout">"Timeout (ms)"</label>
                     <input id="run-timeout" bind:value=timeout/>
                 </div>
+                <div>
+                    <label for="run-memory">"Memory (MiB)"</label>
+                    <input id="run-memory" placeholder="default" bind:value=memory/>
+                </div>
+                <div>
+                    <label for="run-fuel">"Fuel"</label>
+                    <input id="run-fuel" placeholder="no limit" bind:value=fuel/>
+                </div>
             </div>
             <label for="run-stdin">"Standard input"</label>
-            <textarea id="run-stdin" bind:value=stdin></textarea>
+            <textarea id="run-stdin" bind:value=stdin on:input=move |_| stdin_base64.set(None)></textarea>
+            <label for="run-stdin-file">"…or from a file"</label>
+            <input id="run-stdin-file" type="file" on:change=stdin_file/>
             <button class="primary" id="run-submit" on:click=run>"Run"</button>
             {move || (job_id.get().is_some() && outcome.get().is_none())
                 .then(|| view! { <button class="danger" id="run-cancel" on:click=cancel>"Cancel"</button> })}
