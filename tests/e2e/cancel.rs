@@ -14,16 +14,6 @@ async fn delete(platform: &Platform, id: &str) -> (StatusCode, Value) {
     (status, response.json().await.expect("json"))
 }
 
-async fn wait_running(platform: &Platform, id: &str) {
-    for _ in 0..500 {
-        if platform.job(id).await.status == JobStatus::Running {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("job {id} never ran");
-}
-
 #[tokio::test]
 async fn a_running_job_stops_at_once_and_keeps_its_output() {
     let platform = Platform::start_with(Options { concurrency: 1, ..Options::default() }).await;
@@ -34,7 +24,7 @@ async fn a_running_job_stops_at_once_and_keeps_its_output() {
     // Computing: stopped at the next epoch tick.
     let (_, body) = platform.submit(&json!({"component": "endless-loop", "limits": {"timeout_ms": 60_000}}), "").await;
     let id = body["id"].as_str().expect("id").to_owned();
-    wait_running(&platform, &id).await;
+    platform.wait_running(&id).await;
     let asked = Instant::now();
     let (status, body) = delete(&platform, &id).await;
     let took = asked.elapsed();
@@ -47,7 +37,7 @@ async fn a_running_job_stops_at_once_and_keeps_its_output() {
     // Sleeping in the host: dropped, with the lines printed so far.
     let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["100", "100"]}), "").await;
     let id = body["id"].as_str().expect("id").to_owned();
-    wait_running(&platform, &id).await;
+    platform.wait_running(&id).await;
     tokio::time::sleep(Duration::from_millis(450)).await;
     let (status, body) = delete(&platform, &id).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -31,16 +31,7 @@ async fn a_job_survives_kill_9_of_its_executor() {
     let id = body["id"].as_str().expect("id").to_owned();
 
     // Wait until it runs and has printed a little, then kill its executor.
-    let mut victim = None;
-    for _ in 0..500 {
-        let record = platform.job(&id).await;
-        if record.status == JobStatus::Running {
-            victim = record.executor;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let victim = victim.expect("the job never ran");
+    let victim = platform.wait_running(&id).await.executor.expect("an executor runs it");
     tokio::time::sleep(Duration::from_millis(400)).await;
     let index = if victim == "executor-1" { 0 } else { 1 };
     platform.executors[index].kill();

@@ -84,18 +84,9 @@ async fn running_is_visible_while_the_job_runs_and_jobs_list_newest_first() {
     platform.upload("sleep-print", "sleep-print").await;
     let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["10", "100"]}), "").await;
     let id = body["id"].as_str().expect("id").to_owned();
-    let mut saw_running = false;
-    for _ in 0..200 {
-        let record = platform.job(&id).await;
-        if record.status == JobStatus::Running {
-            assert_eq!(record.attempts, 1);
-            assert!(record.executor.is_some());
-            saw_running = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert!(saw_running, "never saw the job running");
+    let running = platform.wait_running(&id).await;
+    assert_eq!(running.attempts, 1);
+    assert!(running.executor.is_some());
     let first = platform.wait_final(&id).await;
     let second = platform.run(json!({"component": "sleep-print", "args": ["1", "1"]})).await;
 

@@ -216,6 +216,21 @@ impl Platform {
         }
     }
 
+    /// Polls a job until an executor runs it, and returns that record.
+    pub async fn wait_running(&self, id: &str) -> JobRecord {
+        let started = Instant::now();
+        loop {
+            let record = self.job(id).await;
+            match record.status {
+                edge_wire::JobStatus::Running => return record,
+                status if status.is_final() => panic!("job {id} ended before it was seen running: {record:?}"),
+                _ => {}
+            }
+            assert!(started.elapsed() < PATIENCE, "job {id} never ran");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn job(&self, id: &str) -> JobRecord {
         let response = self.http.get(self.url(&format!("/v1/jobs/{id}"))).send().await.expect("get job");
         assert_eq!(response.status(), StatusCode::OK, "GET job {id}");
