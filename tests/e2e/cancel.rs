@@ -37,8 +37,18 @@ async fn a_running_job_stops_at_once_and_keeps_its_output() {
     // Sleeping in the host: dropped, with the lines printed so far.
     let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["100", "100"]}), "").await;
     let id = body["id"].as_str().expect("id").to_owned();
-    platform.wait_running(&id).await;
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    // Cancel once its second line is out (read from its live events, not guessed by time).
+    let mut events = platform.events(&id, None).await;
+    let mut printed = String::new();
+    while !printed.contains("line 2\n") {
+        let event = events.next().await.expect("events until the second line");
+        if event.event == "stdout" {
+            let chunk: edge_wire::JobEvent = serde_json::from_str(&event.data).expect("event");
+            if let edge_wire::JobEvent::Stdout(chunk) = chunk {
+                printed.push_str(&chunk.data.to_text_lossy());
+            }
+        }
+    }
     let (status, body) = delete(&platform, &id).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let record: JobRecord = serde_json::from_value(body).expect("record");

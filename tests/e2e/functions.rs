@@ -101,6 +101,9 @@ async fn traps_and_deadlines_are_500_and_504() {
 #[tokio::test]
 async fn a_body_streams_as_the_function_writes_it() {
     let platform = platform_with_functions(&[]).await;
+    // Compile it first, so the timing below is the function's own.
+    let warm = platform.http.get(platform.url("/fn/stream-fn/?n=1")).send().await.expect("call");
+    assert_eq!(warm.text().await.expect("body"), "chunk 1\n");
     let started = Instant::now();
     let response = platform.http.get(platform.url("/fn/stream-fn/?n=6")).send().await.expect("call");
     assert_eq!(response.status(), StatusCode::OK);
