@@ -76,7 +76,8 @@ lint:
     cd "{{ root }}/frontend" && cargo clippy --quiet --release --target wasm32-unknown-unknown -p edge-ui -- -D warnings
     grep -qF "$(tail -n 1 "{{ root }}/.ci/run")" "{{ root }}/README.md" || { echo ".ci/run and the README's test command differ"; exit 1; }
 
-# Benchmarks (release build, loopback only): edge functions against `wasmtime serve`.
+# Benchmarks (release build, loopback only): edge functions against `wasmtime serve`, then
+# job throughput and latency.
 bench: guests
     #!/usr/bin/env bash
     set -euo pipefail
@@ -88,6 +89,8 @@ bench: guests
     edge=$(cargo metadata --format-version 1 --no-deps | "{{ venv }}/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/edge
     "{{ venv }}/bin/python" "{{ root }}/bench/functions.py" "$edge" "$EDGE_NATS_SERVER" "$wasmtime" \
         "$EDGE_GUEST_DIR/http-hello.wasm" "{{ root }}/bench/results/functions.json"
+    "{{ venv }}/bin/python" "{{ root }}/bench/jobs.py" "$edge" "$EDGE_NATS_SERVER" "$EDGE_GUEST_DIR" \
+        "{{ root }}/bench/results/jobs.json"
 
 # Everything CI runs: lints, unit tests, and the end-to-end tests against real processes
 # (nats-server, hosts, executors, and the UI in headless Chromium).
