@@ -36,8 +36,9 @@ guests: setup
 build: guests
     cargo build --release -p edge
 
-# Build the web UI into frontend/dist: Leptos for wasm32-unknown-unknown, wasm-bindgen as a
-# library (nothing downloaded), wasm-opt from npm's binaryen@132 when npm is there.
+# Leptos for wasm32-unknown-unknown, wasm-bindgen as a library (nothing downloaded), then
+# wasm-opt from npm's binaryen@132 when npm is there.
+# Build the web UI into frontend/dist.
 ui:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -76,8 +77,8 @@ lint:
     cd "{{ root }}/frontend" && cargo clippy --quiet --release --target wasm32-unknown-unknown -p edge-ui -- -D warnings
     grep -qF "$(tail -n 1 "{{ root }}/.ci/run")" "{{ root }}/README.md" || { echo ".ci/run and the README's test command differ"; exit 1; }
 
-# Benchmarks (release build, loopback only): edge functions against `wasmtime serve`, then
-# job throughput and latency.
+# Loopback only, release build; results in bench/results and BENCHMARKS.md.
+# Benchmarks: edge functions against `wasmtime serve`, then job throughput and latency.
 bench: guests
     #!/usr/bin/env bash
     set -euo pipefail
@@ -92,7 +93,7 @@ bench: guests
     "{{ venv }}/bin/python" "{{ root }}/bench/jobs.py" "$edge" "$EDGE_NATS_SERVER" "$EDGE_GUEST_DIR" \
         "{{ root }}/bench/results/jobs.json"
 
-# Everything CI runs: lints, unit tests, and the end-to-end tests against real processes
-# (nats-server, hosts, executors, and the UI in headless Chromium).
+# The end-to-end tests use real processes: nats-server, hosts, executors, headless Chromium.
+# Everything CI runs: lints, unit tests and end-to-end tests.
 test: guests ui browser lint
     cargo test --workspace
