@@ -16,7 +16,22 @@ const UI_PATIENCE: Duration = Duration::from_secs(30);
 struct Browser {
     client: Client,
     _driver: Process,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    /// Killing chromedriver leaves its Chromium running: end every process that uses this
+    /// test's profile, then the scratch dirs Chromium leaves in /tmp.
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pkill").arg("-f").arg(self.profile.path()).status();
+        if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with("org.chromium.Chromium.") {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
 }
 
 impl Browser {
@@ -48,7 +63,7 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a chromium session (apt-get install chromium chromium-driver; `just test` does)");
-        Self { client, _driver: driver, _profile: profile }
+        Self { client, _driver: driver, profile }
     }
 
     /// Waits until the element's text contains `needle`, and returns the text.
@@ -67,6 +82,18 @@ impl Browser {
                 panic!("{css} never showed {needle:?}; page: {body}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The element, once the page shows it (the UI renders after its wasm has loaded).
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        let started = Instant::now();
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => return element,
+                Err(e) if started.elapsed() > UI_PATIENCE => panic!("{css} never appeared: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
         }
     }
 
@@ -96,9 +123,9 @@ async fn the_ui_uploads_runs_and_follows_jobs() {
     b.goto(&platform.base).await.expect("open the UI");
 
     // Upload through the file input.
-    b.find(Locator::Css("#component-name")).await.expect("name").send_keys("hello").await.expect("type");
+    browser.find("#component-name").await.send_keys("hello").await.expect("type");
     let hello = guest_dir().join("hello.wasm");
-    let input = b.find(Locator::Css("#component-file")).await.expect("file input");
+    let input = browser.find("#component-file").await;
     input.send_keys(hello.to_str().expect("path")).await.expect("choose file");
     browser.wait_text("#components", "hello").await;
     browser.wait_text("#upload-status", "hello v1 uploaded (command)").await;
@@ -107,31 +134,31 @@ async fn the_ui_uploads_runs_and_follows_jobs() {
     // A bad upload says what is wrong.
     let junk = platform.dir.path().join("junk.wasm");
     std::fs::write(&junk, "this is not wasm").expect("junk");
-    let name = b.find(Locator::Css("#component-name")).await.expect("name");
+    let name = browser.find("#component-name").await;
     name.clear().await.expect("clear");
     name.send_keys("junk").await.expect("type");
-    let input = b.find(Locator::Css("#component-file")).await.expect("file input");
+    let input = browser.find("#component-file").await;
     input.send_keys(junk.to_str().expect("path")).await.expect("choose file");
     browser.wait_text("#upload-error", "invalid_component").await;
 
     // Run hello and see its output.
     browser.click_tab("Run").await;
     browser.wait_text("#run-component", "hello").await;
-    let select = b.find(Locator::Css("#run-component")).await.expect("select");
+    let select = browser.find("#run-component").await;
     select.select_by_value("hello").await.expect("choose");
-    b.find(Locator::Css("#run-args")).await.expect("args").send_keys("from the browser").await.expect("type");
-    b.find(Locator::Css("#run-submit")).await.expect("run").click().await.expect("click");
+    browser.find("#run-args").await.send_keys("from the browser").await.expect("type");
+    browser.find("#run-submit").await.click().await.expect("click");
     browser.wait_text("#run-console", "Hello, from the browser!").await;
     browser.wait_text("#run-outcome", "succeeded").await;
     browser.screenshot("run").await;
 
     // A slow job: its first lines show before it ends.
-    let select = b.find(Locator::Css("#run-component")).await.expect("select");
+    let select = browser.find("#run-component").await;
     select.select_by_value("sleep-print").await.expect("choose");
-    let args = b.find(Locator::Css("#run-args")).await.expect("args");
+    let args = browser.find("#run-args").await;
     args.clear().await.expect("clear");
     args.send_keys("8 300").await.expect("type");
-    b.find(Locator::Css("#run-submit")).await.expect("run").click().await.expect("click");
+    browser.find("#run-submit").await.click().await.expect("click");
     browser.wait_text("#run-console", "line 1").await;
     assert!(b.find(Locator::Css("#run-outcome")).await.is_err(), "the job had ended before its first line showed");
     browser.screenshot("run-live").await;
@@ -157,4 +184,5 @@ async fn the_ui_uploads_runs_and_follows_jobs() {
     browser.click_tab("Executors").await;
     browser.wait_text("#executors", "executor-1").await;
     browser.screenshot("executors").await;
+    browser.client.clone().close().await.expect("end the browser session");
 }
