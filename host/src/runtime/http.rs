@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
-use wasmtime::{Store, UpdateDeadline};
+
 use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -56,23 +56,10 @@ impl Runtime {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::fmt::Display,
     {
-        let memory_cap = usize::try_from(limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         let capture = OutputCapture::new(FUNCTION_OUTPUT_BYTES, None);
-        let state = SandboxState::new(&[], &[], Vec::new(), capture, None, memory_cap, outbound);
-        let mut store = Store::new(self.engine(), state);
-        store.limiter(|s| &mut s.limiter);
+        let state = SandboxState::new(&[], &[], Vec::new(), capture, None, limits.memory_mb, outbound);
+        let mut store = self.guarded_store(state, None, Instant::now() + limits.timeout, None);
         let failed = |e: wasmtime::Error| ServeError::Failed(format!("{e:#}"));
-        if self.settings().fuel {
-            store.set_fuel(u64::MAX).map_err(failed)?;
-        }
-        let deadline = Instant::now() + limits.timeout;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                return Err(wasmtime::Error::new(DeadlineReached));
-            }
-            Ok(UpdateDeadline::Yield(1))
-        });
 
         let request = request
             .map(|body| body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string()))).boxed_unsync());

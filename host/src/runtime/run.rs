@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use edge_wire::{JobError, JobStatus, Limits};
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::Trap;
 use wasmtime_wasi::I32Exit;
 use wasmtime_wasi::p2::bindings::CommandPre;
 
@@ -73,7 +73,6 @@ impl Runtime {
     pub async fn run(&self, ready: &Ready, input: RunInput) -> RunOutcome {
         let limits = input.limits;
         let capture = OutputCapture::new(limits.max_output_bytes, input.sink.clone());
-        let memory_cap = usize::try_from(limits.memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         // A job component gets its input as an argument, not as stdin.
         let (stdin, job_input) = match ready {
             Ready::Command(_) | Ready::Http(_) => (input.stdin, Vec::new()),
@@ -85,31 +84,14 @@ impl Runtime {
             stdin,
             capture.clone(),
             input.sink,
-            memory_cap,
+            limits.memory_mb,
             OutboundPolicy::deny_all(),
         );
-        let mut store = Store::new(self.engine(), state);
-        store.limiter(|s| &mut s.limiter);
-        let fuel_set = store.set_fuel(limits.fuel.unwrap_or(u64::MAX));
         let timeout = Duration::from_millis(limits.timeout_ms);
         let started = Instant::now();
-        let deadline = started + timeout;
-        // Checked at every epoch tick while the guest computes; in between the guest yields,
-        // so a busy job never holds a runtime thread for long.
-        let cancel = input.cancel.clone();
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if cancel.is_cancelled() {
-                return Err(wasmtime::Error::new(Cancelled));
-            }
-            if Instant::now() >= deadline {
-                return Err(wasmtime::Error::new(DeadlineReached));
-            }
-            Ok(UpdateDeadline::Yield(1))
-        });
+        let mut store = self.guarded_store(state, limits.fuel, started + timeout, Some(input.cancel.clone()));
 
         let run = async {
-            fuel_set?;
             match ready {
                 Ready::Command(pre) => {
                     let command = pre.instantiate_async(&mut store).await?;

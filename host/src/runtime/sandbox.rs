@@ -2,12 +2,18 @@
 //! nothing but its own args, env and stdio, wasi:http with outbound requests on an
 //! allow-list, the memory limiter, and the `edge:platform` host functions.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use bytes::Bytes;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::Runtime;
 use super::bindings::edge::platform::host::{self, Level};
+use super::cancel::{CancelSignal, Cancelled, DeadlineReached};
 use super::limiter::JobLimiter;
 use super::outbound::OutboundPolicy;
 use super::output::{EventSink, GuestEvent, OutputCapture, StreamKind};
@@ -31,9 +37,10 @@ impl SandboxState {
         stdin: Vec<u8>,
         capture: OutputCapture,
         events: Option<EventSink>,
-        memory_cap_bytes: usize,
+        memory_mb: u64,
         outbound: OutboundPolicy,
     ) -> Self {
+        let memory_cap_bytes = usize::try_from(memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         let mut builder = WasiCtxBuilder::new();
         builder
             .arg("main")
@@ -100,4 +107,38 @@ pub fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<SandboxState
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     host::add_to_linker::<_, HasSelf<SandboxState>>(&mut linker, |state| state)?;
     Ok(linker)
+}
+
+impl Runtime {
+    /// A store for one run or request: the memory limiter, a fuel budget when this engine
+    /// meters fuel, and an epoch callback that ends the guest at `deadline` (never before)
+    /// or as soon as `cancel` flips, and otherwise yields at every tick so a computing guest
+    /// never holds a runtime thread for long.
+    pub(super) fn guarded_store(
+        &self,
+        state: SandboxState,
+        fuel: Option<u64>,
+        deadline: Instant,
+        cancel: Option<Arc<CancelSignal>>,
+    ) -> Store<SandboxState> {
+        let mut store = Store::new(self.engine(), state);
+        store.limiter(|s| &mut s.limiter);
+        if self.settings().fuel
+            && let Err(e) = store.set_fuel(fuel.unwrap_or(u64::MAX))
+        {
+            // Only fails on an engine without fuel metering, which the check above rules out.
+            tracing::error!(error = %e, "cannot set fuel");
+        }
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                return Err(wasmtime::Error::new(Cancelled));
+            }
+            if Instant::now() >= deadline {
+                return Err(wasmtime::Error::new(DeadlineReached));
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store
+    }
 }
