@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,27 +20,12 @@ import tempfile
 import time
 import urllib.request
 
+from common import free_port, wait_http
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read()
-        except Exception:
-            time.sleep(0.05)
-    raise SystemExit(f"{url} did not answer")
 
 
 def to_ms(text):

@@ -12,7 +12,6 @@ BENCH_CONCURRENCY (executor slots, 4).
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,29 +20,14 @@ import threading
 import time
 import urllib.request
 
+from common import free_port, wait_http
+
 import nats
 
 BURST = int(os.environ.get("BENCH_BURST", "2000"))
 RATE = int(os.environ.get("BENCH_RATE", "200"))
 RATE_SECONDS = int(os.environ.get("BENCH_RATE_SECONDS", "5"))
 SLOTS = os.environ.get("BENCH_CONCURRENCY", "4")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read()
-        except Exception:
-            time.sleep(0.05)
-    raise SystemExit(f"{url} did not answer")
 
 
 async def burst(nats_url):
