@@ -77,8 +77,8 @@ lint:
     cd "{{ root }}/frontend" && cargo clippy --quiet --release --target wasm32-unknown-unknown -p edge-ui -- -D warnings
     grep -qF "$(tail -n 1 "{{ root }}/.ci/run")" "{{ root }}/README.md" || { echo ".ci/run and the README's test command differ"; exit 1; }
 
-# Loopback only, release build; results in bench/results and BENCHMARKS.md.
-# Benchmarks: edge functions against `wasmtime serve`, then job throughput and latency.
+# Loopback only, release builds, ~5 minutes; results in bench/results and BENCHMARKS.md.
+# Benchmarks: per-job cost vs `wasmtime run`, job latency/bursts/SSE/cold start, functions vs `wasmtime serve`.
 bench: guests
     #!/usr/bin/env bash
     set -euo pipefail
@@ -86,12 +86,16 @@ bench: guests
     "{{ venv }}/bin/pip" install --quiet -r "{{ root }}/tools/requirements-bench.txt"
     wasmtime=$("{{ venv }}/bin/python" -c 'import wasmtime_cli, os; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))')
     chmod +x "$wasmtime"
-    cargo build --quiet --release -p edge
-    edge=$(cargo metadata --format-version 1 --no-deps | "{{ venv }}/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/edge
-    "{{ venv }}/bin/python" "{{ root }}/bench/functions.py" "$edge" "$EDGE_NATS_SERVER" "$wasmtime" \
-        "$EDGE_GUEST_DIR/http-hello.wasm" "{{ root }}/bench/results/functions.json"
-    "{{ venv }}/bin/python" "{{ root }}/bench/jobs.py" "$edge" "$EDGE_NATS_SERVER" "$EDGE_GUEST_DIR" \
-        "{{ root }}/bench/results/jobs.json"
+    cargo build --quiet --release -p edge -p edge-loadgen
+    target=$(cargo metadata --format-version 1 --no-deps | "{{ venv }}/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+    results="{{ root }}/bench/results"
+    cargo bench --quiet -p edge --bench per_job -- --guest-dir "$EDGE_GUEST_DIR" --wasmtime "$wasmtime" \
+        --json "$results/per_job.json"
+    "{{ venv }}/bin/python" "{{ root }}/bench/jobs.py" "$target/edge" "$target/edge-loadgen" "$EDGE_NATS_SERVER" \
+        "$EDGE_GUEST_DIR" "$results/jobs.json"
+    "{{ venv }}/bin/python" "{{ root }}/bench/functions.py" "$target/edge" "$EDGE_NATS_SERVER" "$wasmtime" \
+        "$EDGE_GUEST_DIR/http-hello.wasm" "$results/functions.json"
+    "{{ venv }}/bin/python" "{{ root }}/bench/report.py" "$results" "{{ root }}/BENCHMARKS.md"
 
 # The end-to-end tests use real processes: nats-server, hosts, executors, headless Chromium.
 # Everything CI runs: lints, unit tests and end-to-end tests.

@@ -1,148 +1,145 @@
 #!/usr/bin/env python3
-"""First job-path figures (toward issue 6): burst throughput over the NATS API, and
-`POST /v1/jobs?wait` latency at a fixed rate (open loop: requests are sent on schedule, not
-when the previous one returns).
+"""The job path, measured against its baselines in one run (issue 6):
 
-Starts nats-server, `edge serve` and one executor (release build) in a temp dir.
-Usage: jobs.py EDGE NATS_SERVER GUEST_DIR RESULTS_JSON
-Environment: BENCH_BURST (2000), BENCH_RATE (200 jobs/s), BENCH_RATE_SECONDS (5),
-BENCH_CONCURRENCY (executor slots, 4).
+- `POST /v1/jobs?wait` latency at a fixed open-loop rate, against raw NATS request/reply of
+  an empty message at the same rate, alternating over rounds;
+- bursts of jobs submitted over the NATS API and over REST, until every job is done;
+- SSE fan-out: many clients follow one job, each must get every event; host memory;
+- cold start: a new executor's first load of a component another executor compiled,
+  against the same with no precompiled code anywhere (a full compile).
+
+Load comes from `edge-loadgen` (Rust, same machine, loopback). Processes are real: nats-server,
+`edge serve`, `edge executor`, all release builds.
+
+Usage: jobs.py EDGE LOADGEN NATS_SERVER GUEST_DIR RESULTS_JSON
+Environment: BENCH_RATE (1000), BENCH_RATE_SECONDS (5), BENCH_ROUNDS (3), BENCH_BURST (20000),
+BENCH_SSE_CLIENTS (500), BENCH_COLD_ROUNDS (5), BENCH_EXECUTORS (1), BENCH_CONCURRENCY (32).
 """
 
-import asyncio
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.request
 
-from common import free_port, wait_http
+from common import Platform
 
-import nats
-
-BURST = int(os.environ.get("BENCH_BURST", "2000"))
-RATE = int(os.environ.get("BENCH_RATE", "200"))
+RATE = int(os.environ.get("BENCH_RATE", "1000"))
 RATE_SECONDS = int(os.environ.get("BENCH_RATE_SECONDS", "5"))
-SLOTS = os.environ.get("BENCH_CONCURRENCY", "4")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+BURST = int(os.environ.get("BENCH_BURST", "20000"))
+SSE_CLIENTS = int(os.environ.get("BENCH_SSE_CLIENTS", "500"))
+COLD_ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "5"))
+EXECUTORS = int(os.environ.get("BENCH_EXECUTORS", "1"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
 
 
-async def burst(nats_url):
-    nc = await nats.connect(nats_url)
-    done = 0
-    all_done = asyncio.Event()
+def loadgen(binary, *args):
+    out = subprocess.run([binary, *map(str, args)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
 
-    async def on_done(_msg):
-        nonlocal done
-        done += 1
-        if done >= BURST:
-            all_done.set()
 
-    await nc.subscribe("edge.events.*.done", cb=on_done)
-    job = json.dumps({"component": "hello", "args": ["bench"]}).encode()
-    in_flight = asyncio.Semaphore(64)
+def median_of(runs, key):
+    return statistics.median(r[key] for r in runs)
 
-    async def submit():
-        async with in_flight:
-            reply = await nc.request("edge.api.jobs.submit", job, timeout=30)
-            if reply.headers and "Nats-Service-Error" in reply.headers:
-                raise SystemExit(f"submit failed: {reply.headers}")
 
+def latency(platform, lg):
+    edge_runs, nats_runs = [], []
+    for round_no in range(ROUNDS):
+        order = ["edge", "nats"] if round_no % 2 == 0 else ["nats", "edge"]
+        for which in order:
+            if which == "edge":
+                edge_runs.append(loadgen(lg, "rate", "--base", platform.base, "--rate", RATE,
+                                         "--seconds", RATE_SECONDS))
+            else:
+                nats_runs.append(loadgen(lg, "nats-rate", "--nats-url", platform.nats_url, "--rate", RATE,
+                                         "--seconds", RATE_SECONDS))
+    summary = lambda runs: {k: median_of(runs, k) for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")}  # noqa: E731
+    return {"rate_per_s": RATE, "seconds": RATE_SECONDS, "rounds": ROUNDS,
+            "edge_rest_wait": summary(edge_runs), "raw_nats_request_reply": summary(nats_runs),
+            "errors": sum(r["errors"] for r in edge_runs + nats_runs), "runs": {"edge": edge_runs, "nats": nats_runs}}
+
+
+def burst(platform, lg):
+    return {via: loadgen(lg, "burst", "--via", via, "--nats-url", platform.nats_url, "--base", platform.base,
+                         "--jobs", BURST) for via in ("nats", "rest")}
+
+
+def sse(platform, lg):
+    return loadgen(lg, "sse", "--base", platform.base, "--clients", SSE_CLIENTS, "--host-pid", platform.host.pid)
+
+
+def with_custom_section(wasm, tag):
+    """The same component with a custom section appended: a new digest nobody compiled."""
+    name = b"edge-bench"
+    payload = bytes([len(name)]) + name + tag.encode()
+    return wasm + b"\x00" + leb128(len(payload)) + payload
+
+
+def leb128(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def first_load(platform, component):
+    """Starts a fresh executor, runs `component` once on it, returns (load ms, source, job ms)."""
+    for proc in list(platform.executors):
+        platform.stop_executor(proc)
+        platform.executors.remove(proc)
+    proc = platform.add_executor(log_level="info")
     started = time.perf_counter()
-    await asyncio.gather(*(submit() for _ in range(BURST)))
-    submitted = time.perf_counter() - started
-    await asyncio.wait_for(all_done.wait(), timeout=300)
-    finished = time.perf_counter() - started
-    await nc.close()
-    return {"jobs": BURST, "submit_per_s": BURST / submitted, "completed_per_s": BURST / finished}
+    platform.run_job(component, ["cold"])
+    job_ms = (time.perf_counter() - started) * 1000
+    event = platform.wait_log(proc, lambda e: e.get("message") == "component loaded")
+    return event["load_ms"], event["source"], job_ms
 
 
-def fixed_rate(base):
-    """RATE requests/s for RATE_SECONDS, each on its own thread at its scheduled time."""
-    body = json.dumps({"component": "hello", "args": ["latency"]}).encode()
-    latencies, errors, threads = [], [], []
-    lock = threading.Lock()
-
-    def one(scheduled):
-        req = urllib.request.Request(f"{base}/v1/jobs?wait=10s", data=body, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                record = json.loads(r.read())
-                ok = r.status == 200 and record.get("status") == "succeeded"
-        except Exception as e:  # noqa: BLE001 - counted, reported
-            ok, record = False, str(e)
-        # From the scheduled send time: a late send counts against the system.
-        elapsed = (time.perf_counter() - scheduled) * 1000
-        with lock:
-            (latencies if ok else errors).append(elapsed if ok else record)
-
-    start = time.perf_counter() + 0.2
-    for i in range(RATE * RATE_SECONDS):
-        scheduled = start + i / RATE
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        t = threading.Thread(target=one, args=(scheduled,))
-        t.start()
-        threads.append(t)
-    for t in threads:
-        t.join()
-    latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
-    return {
-        "rate_per_s": RATE,
-        "seconds": RATE_SECONDS,
-        "ok": len(latencies),
-        "errors": len(errors),
-        "p50_ms": statistics.median(latencies) if latencies else None,
-        "p99_ms": pick(0.99) if latencies else None,
-    }
+def cold_start(platform, guest_dir):
+    with open(os.path.join(guest_dir, "hello.wasm"), "rb") as f:
+        hello = f.read()
+    shared, compiled = [], []
+    for i in range(COLD_ROUNDS):
+        # Full compile: a digest no executor has seen.
+        platform.upload(f"cold-compile-{i}", with_custom_section(hello, f"compile-{time.time_ns()}"))
+        compiled.append(first_load(platform, f"cold-compile-{i}"))
+        # The same component, now compiled by the executor just used: a new one loads it.
+        shared.append(first_load(platform, f"cold-compile-{i}"))
+    for source, runs in (("compiled", compiled), ("shared", shared)):
+        bad = [r for r in runs if r[1] != source]
+        if bad:
+            raise SystemExit(f"expected loads from {source}, got {bad}")
+    summary = lambda runs: {"load_ms_p50": statistics.median(r[0] for r in runs),  # noqa: E731
+                            "load_ms_max": max(r[0] for r in runs),
+                            "first_job_ms_p50": statistics.median(r[2] for r in runs)}
+    return {"rounds": COLD_ROUNDS, "shared_precompiled": summary(shared), "full_compile": summary(compiled)}
 
 
-def main(edge, nats_server, guest_dir, results_path):
-    work = tempfile.mkdtemp(prefix="edge-bench-jobs-")
-    procs = []
-    try:
-        nats_port, host_port = free_port(), free_port()
-        nats_url = f"nats://127.0.0.1:{nats_port}"
-        procs.append(subprocess.Popen([nats_server, "-a", "127.0.0.1", "-p", str(nats_port), "-js", "-sd",
-                                       f"{work}/nats"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        time.sleep(0.3)
-        env = dict(os.environ, EDGE_LOG="warn")
-        quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        procs.append(subprocess.Popen([edge, "serve", "--nats-url", nats_url, "--listen", f"127.0.0.1:{host_port}",
-                                       "--data-dir", f"{work}/host"], **quiet))
-        procs.append(subprocess.Popen([edge, "executor", "--nats-url", nats_url, "--concurrency", SLOTS,
-                                       "--data-dir", f"{work}/executor"], **quiet))
-        base = f"http://127.0.0.1:{host_port}"
-        wait_http(f"{base}/healthz")
-        with open(os.path.join(guest_dir, "hello.wasm"), "rb") as f:
-            urllib.request.urlopen(urllib.request.Request(f"{base}/v1/components?name=hello", data=f.read())).read()
-        # Warm-up: compile, caches, connections.
-        urllib.request.urlopen(urllib.request.Request(f"{base}/v1/jobs?wait=30s", data=b'{"component":"hello"}')).read()
-        results = {
-            "machine": f"{os.cpu_count()} cores",
-            "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "executor_slots": int(SLOTS),
-            "burst_over_nats": asyncio.run(burst(nats_url)),
-            "wait_latency_fixed_rate_rest": fixed_rate(base),
-        }
-        os.makedirs(os.path.dirname(results_path), exist_ok=True)
-        with open(results_path, "w") as f:
-            json.dump(results, f, indent=2)
-        print(json.dumps(results, indent=2))
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+def main(edge, lg, nats_server, guest_dir, results_path):
+    results = {"machine": f"{os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}",
+               "date": time.strftime("%Y-%m-%d %H:%M:%S"), "executors": EXECUTORS,
+               "executor_concurrency": CONCURRENCY}
+    with Platform(edge, nats_server, executors=EXECUTORS, concurrency=CONCURRENCY) as platform:
+        for name in ("hello", "sleep-print"):
+            with open(os.path.join(guest_dir, f"{name}.wasm"), "rb") as f:
+                platform.upload(name, f.read())
+        platform.run_job("hello")  # compile once, before anything is timed
+        results["latency"] = latency(platform, lg)
+        print(json.dumps(results["latency"], indent=2)[:1500])
+        results["burst"] = burst(platform, lg)
+        print(json.dumps(results["burst"], indent=2))
+        results["sse_fan_out"] = sse(platform, lg)
+        print(json.dumps(results["sse_fan_out"], indent=2))
+        results["cold_start"] = cold_start(platform, guest_dir)
+        print(json.dumps(results["cold_start"], indent=2))
+    os.makedirs(os.path.dirname(results_path), exist_ok=True)
+    with open(results_path, "w") as f:
+        json.dump(results, f, indent=2)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

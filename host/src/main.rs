@@ -1,18 +1,6 @@
 //! `edge`: one binary for every role of the platform. See `edge --help`.
 
-mod api;
-mod cli;
-mod clock;
-mod components;
-mod executor;
-mod functions;
-mod jobs;
-mod logging;
-mod micro;
-mod nats;
-mod runtime;
-mod telemetry;
-mod webhooks;
+use edge::{cli, logging};
 
 use clap::Parser as _;
 

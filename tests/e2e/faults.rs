@@ -80,7 +80,10 @@ async fn a_second_executor_loads_shared_code_instead_of_compiling() {
     let record = platform.run(json!({"component": "hello", "args": ["again"]})).await;
     assert_eq!(record.executor.as_deref(), Some("executor-2"));
     platform.run(json!({"component": "hello"})).await;
-    assert_eq!(sources(&platform.executors[second]), ["shared", "memory"]);
+    // Loads from memory are not logged: one line, for the shared code, with its time.
+    assert_eq!(sources(&platform.executors[second]), ["shared"]);
+    let load = &platform.executors[second].log_events("component loaded")[0];
+    assert!(load["load_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{load}");
 }
 
 #[tokio::test]

@@ -18,7 +18,8 @@ pub use error::{ErrorBody, ErrorResponse};
 pub use event::{EventKind, JobEvent, OutputChunk};
 pub use executor::{ExecutorInfo, ExecutorList};
 pub use job::{
-    JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest, Usage,
+    JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest,
+    QueuedRecord, Usage,
 };
 pub use output::Output;
 pub use webhook::{WebhookAttempt, WebhookRequest, WebhookState, WebhookStatus};

@@ -13,6 +13,7 @@ use edge_wire::{ExecutorInfo, JobError, JobEvent, JobRecord, JobSpec, JobStatus,
 use futures::StreamExt as _;
 use tokio::sync::{mpsc, watch};
 
+use super::feed::JobFeed;
 use super::output::pump_output;
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::ComponentStore;
@@ -21,12 +22,8 @@ use crate::jobs::announce_end;
 use crate::jobs::{JobStore, JobStoreError};
 use crate::nats::names;
 use crate::nats::{EventPublisher, Platform};
-use crate::runtime::{CacheError, CancelSignal, ComponentCache, RunInput, RunOutcome, Runtime};
+use crate::runtime::{CacheError, CancelSignal, ComponentCache, LoadedFrom, RunInput, RunOutcome, Runtime};
 
-/// How long one pull request waits for a job before it is renewed.
-const PULL_EXPIRES: Duration = Duration::from_secs(10);
-/// Pause after NATS refused a pull, before trying again.
-const PULL_RETRY: Duration = Duration::from_secs(1);
 /// Delay before a job that hit a passing failure is offered again.
 const RETRY_DELAY: Duration = Duration::from_secs(2);
 
@@ -47,6 +44,13 @@ pub struct ExecutorConfig {
 
 /// A job that should be offered again later.
 struct Retry(String);
+
+/// Why a job did not get past its start.
+enum Start {
+    /// The record was not at the revision assumed.
+    Changed,
+    Retry(Retry),
+}
 
 impl From<JobStoreError> for Retry {
     fn from(e: JobStoreError) -> Self {
@@ -104,6 +108,8 @@ impl Executor {
     /// # Errors
     /// When the cancel subscription cannot be made.
     pub async fn run(self, consumer: consumer::PullConsumer, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let info = consumer.cached_info();
+        let feed = Arc::new(JobFeed::new(&self.js, &self.client, &info.stream_name, &info.name).await?);
         let this = Arc::new(self);
         let cancels = this.client.subscribe(names::all_cancel_subject()).await?;
         let listener = tokio::spawn(this.clone().listen_for_cancels(cancels));
@@ -111,7 +117,7 @@ impl Executor {
         tracing::info!(executor = %this.config.id, concurrency = this.config.concurrency, "executor ready");
         let mut slots = tokio::task::JoinSet::new();
         for _ in 0..this.config.concurrency {
-            slots.spawn(this.clone().slot(consumer.clone(), stop.clone()));
+            slots.spawn(this.clone().slot(feed.clone(), stop.clone()));
         }
         while slots.join_next().await.is_some() {}
         listener.abort();
@@ -155,30 +161,17 @@ impl Executor {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// One unit of concurrency: a pull for a single job at a time, so an executor never
+    /// One unit of concurrency: asks for a single job at a time, so an executor never
     /// holds jobs it cannot start while others sit idle.
-    async fn slot(self: Arc<Self>, consumer: consumer::PullConsumer, mut stop: watch::Receiver<bool>) {
+    async fn slot(self: Arc<Self>, feed: Arc<JobFeed>, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
-            let batch = consumer.batch().max_messages(1).expires(PULL_EXPIRES).messages().await;
-            let mut batch = match batch {
-                Ok(batch) => batch,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot pull jobs; retrying");
-                    tokio::time::sleep(PULL_RETRY).await;
-                    continue;
-                }
+            let next = tokio::select! {
+                next = feed.next() => next,
+                _ = stop.changed() => None,
             };
-            loop {
-                let next = tokio::select! {
-                    next = batch.next() => next,
-                    _ = stop.changed() => None,
-                };
-                match next {
-                    Some(Ok(message)) => self.handle(message).await,
-                    // An error item is one failed delivery, not the end of the worker.
-                    Some(Err(e)) => tracing::warn!(error = %e, "pull failed"),
-                    None => break,
-                }
+            match next {
+                Some(message) => self.handle(message).await,
+                None => break,
             }
         }
     }
@@ -212,9 +205,10 @@ impl Executor {
         keep_alive.abort();
         match result {
             Ok(()) => {
-                if let Err(e) = message.double_ack().await {
-                    // The record is final; a redelivery sees that and only acks.
-                    tracing::warn!(job = %id, error = %e, "ack not confirmed");
+                // Not a double ack: if this one is lost, the redelivery finds the record
+                // final and only acks again, so a confirmation round trip buys nothing.
+                if let Err(e) = message.ack().await {
+                    tracing::warn!(job = %id, error = %e, "cannot ack");
                 }
             }
             Err(Retry(reason)) => {
@@ -224,17 +218,42 @@ impl Executor {
         }
     }
 
-    async fn process(&self, spec: JobSpec, attempt: u32) -> Result<(), Retry> {
-        let Some((mut record, revision)) = self.jobs.get(&spec.id).await? else {
+    async fn process(&self, mut spec: JobSpec, attempt: u32) -> Result<(), Retry> {
+        // A first attempt starts from the record the host created, without reading it back;
+        // the compare-and-set to `running` fails if anything (a cancel) changed it since.
+        if let Some(queued) = spec.queued.take().filter(|_| attempt == 1) {
+            match self.start_and_run(&spec, attempt, *queued.record, queued.revision).await {
+                Err(Start::Changed) => {} // decide on what is stored now
+                Err(Start::Retry(retry)) => return Err(retry),
+                Ok(()) => return Ok(()),
+            }
+        }
+        let Some((record, revision)) = self.jobs.get(&spec.id).await? else {
             tracing::error!(job = %spec.id, "job has no record (expired?); dropping it");
             return Ok(());
         };
         if record.status.is_final() {
-            // Finished by an earlier attempt that died before its ack: make sure `done`
-            // went out (deduped if it did), then let the message go.
+            // Finished by an earlier attempt that died before its ack, or cancelled while
+            // queued: make sure `done` went out (deduped if it did), then let the message go.
             tracing::info!(job = %spec.id, status = record.status.as_str(), "job already final");
             return self.publish_done(&record).await;
         }
+        match self.start_and_run(&spec, attempt, record, revision).await {
+            Ok(()) => Ok(()),
+            Err(Start::Changed) => Err(Retry("record changed as the job started".into())),
+            Err(Start::Retry(retry)) => Err(retry),
+        }
+    }
+
+    /// Marks the job running (compare-and-set on `revision`), runs it, stores the final
+    /// record and announces the end.
+    async fn start_and_run(
+        &self,
+        spec: &JobSpec,
+        attempt: u32,
+        mut record: JobRecord,
+        revision: u64,
+    ) -> Result<(), Start> {
         // Registered before the record says `running`, so a cancel that follows it finds us.
         let cancel = Arc::new(CancelSignal::default());
         self.running().insert(spec.id.clone(), cancel.clone());
@@ -244,30 +263,41 @@ impl Executor {
         record.attempts = attempt;
         record.executor = Some(self.config.id.clone());
         record.started_at = Some(now_rfc3339());
-        let revision = self.jobs.update(&record, revision).await?;
+        let revision = match self.jobs.update(&record, revision).await {
+            Ok(revision) => revision,
+            Err(JobStoreError::Conflict) => return Err(Start::Changed),
+            Err(e) => return Err(Start::Retry(e.into())),
+        };
         let status = JobEvent::Status { status: JobStatus::Running, attempt, executor: record.executor.clone() };
-        if let Err(e) = self.events.publish(&spec.id, &status, None).await {
-            tracing::warn!(job = %spec.id, error = %e, "cannot publish status");
-        }
-        tracing::info!(job = %spec.id, attempt, digest = %spec.digest, "job started");
+        // Confirmed after the run: the round trip overlaps with the guest.
+        let status_sent = self.events.send(&spec.id, &status, None).await;
+        tracing::debug!(job = %spec.id, attempt, digest = %spec.digest, "job started");
 
-        let outcome = match self.prepare_and_run(&spec, attempt, cancel).await {
+        let outcome = match self.prepare_and_run(spec, attempt, cancel).await {
             Ok(outcome) => outcome,
-            Err(CacheError::Unavailable { reason, .. }) => return Err(Retry(reason)),
+            Err(CacheError::Unavailable { reason, .. }) => return Err(Start::Retry(Retry(reason))),
             Err(e @ CacheError::Unusable { .. }) => failed_before_start("component_unusable", e.to_string()),
         };
+        match status_sent {
+            Ok(ack) => {
+                if let Err(e) = ack.await {
+                    tracing::warn!(job = %spec.id, error = %e, "status not stored");
+                }
+            }
+            Err(e) => tracing::warn!(job = %spec.id, error = %e, "cannot publish status"),
+        }
         fill_record(&mut record, outcome, started_ms.saturating_sub(spec.submitted_at_ms));
         match self.jobs.update(&record, revision).await {
             Ok(_) => {}
             Err(JobStoreError::Conflict) => {
                 // Someone else wrote meanwhile (another attempt after a lost lease): keep
                 // theirs if it is final, else let the job come round again.
-                return match self.jobs.get(&spec.id).await? {
+                return match self.jobs.get(&spec.id).await.map_err(|e| Start::Retry(e.into()))? {
                     Some((other, _)) if other.status.is_final() => Ok(()),
-                    _ => Err(Retry("record changed while the job ran".into())),
+                    _ => Err(Start::Retry(Retry("record changed while the job ran".into()))),
                 };
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(Start::Retry(e.into())),
         }
         self.done.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
@@ -277,7 +307,7 @@ impl Executor {
             wall_ms = record.usage.wall_ms,
             "job finished"
         );
-        self.publish_done(&record).await
+        self.publish_done(&record).await.map_err(Start::Retry)
     }
 
     async fn publish_done(&self, record: &JobRecord) -> Result<(), Retry> {
@@ -301,8 +331,12 @@ impl Executor {
             Ok(stdin) => stdin,
             Err(e) => return Ok(failed_before_start("invalid_spec", format!("stdin is not base64: {e}"))),
         };
+        let loading = std::time::Instant::now();
         let (ready, loaded_from) = self.cache.get(&spec.digest, spec.kind).await?;
-        tracing::info!(digest = %spec.digest, source = loaded_from.as_str(), "component loaded");
+        if loaded_from != LoadedFrom::Memory {
+            let load_ms = loading.elapsed().as_secs_f64() * 1e3;
+            tracing::info!(digest = %spec.digest, source = loaded_from.as_str(), load_ms, "component loaded");
+        }
 
         let (sink, output) = mpsc::unbounded_channel();
         let pump = tokio::spawn(pump_output(output, self.events.clone(), spec.id.clone(), attempt));

@@ -7,7 +7,7 @@ use async_nats::jetstream::{self, message::PublishMessage};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use edge_wire::{ComponentKind, EventKind, JobRecord, JobRequest, JobSpec, JobStatus, Usage};
+use edge_wire::{ComponentKind, EventKind, JobEvent, JobRecord, JobRequest, JobSpec, JobStatus, QueuedRecord, Usage};
 use futures::StreamExt as _;
 
 use super::{JobStore, JobStoreError, LimitError, LimitPolicy};
@@ -120,7 +120,7 @@ impl Dispatcher {
             finished_at: None,
             webhook,
         };
-        let spec = JobSpec {
+        let mut spec = JobSpec {
             id: id.clone(),
             digest,
             kind,
@@ -129,6 +129,7 @@ impl Dispatcher {
             stdin_base64: STANDARD.encode(stdin),
             limits,
             submitted_at_ms: now_ms(),
+            queued: None,
         };
         // Subscribe before publishing so the `done` event cannot slip past.
         let mut done = match wait {
@@ -140,7 +141,8 @@ impl Dispatcher {
             ),
             None => None,
         };
-        self.jobs.create(&record).await?;
+        let revision = self.jobs.create(&record).await?;
+        spec.queued = Some(QueuedRecord { record: Box::new(record.clone()), revision });
         if let Err(e) = self.publish(&spec).await {
             self.mark_undispatched(&id, &e).await;
             return Err(e);
@@ -148,7 +150,12 @@ impl Dispatcher {
         metrics::counter!("edge_jobs_submitted_total").increment(1);
 
         if let (Some(wait), Some(done)) = (wait, done.as_mut()) {
-            let _ = tokio::time::timeout(wait, done.next()).await;
+            // `done` carries the final record: no need to read it back.
+            if let Ok(Some(message)) = tokio::time::timeout(wait, done.next()).await
+                && let Ok(JobEvent::Done(last)) = serde_json::from_slice::<JobEvent>(&message.payload)
+            {
+                return Ok(*last);
+            }
             if let Some((current, _)) = self.jobs.get(&id).await? {
                 return Ok(current);
             }

@@ -1,6 +1,6 @@
 //! Publishing job events to `edge.events.<id>.<kind>` in the EDGE_EVENTS stream.
 
-use async_nats::jetstream::{self, message::PublishMessage};
+use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use bytes::Bytes;
 use edge_wire::{JobEvent, JobRecord};
 
@@ -23,14 +23,28 @@ impl EventPublisher {
     /// # Errors
     /// When JetStream does not confirm.
     pub async fn publish(&self, job_id: &str, event: &JobEvent, dedupe_id: Option<&str>) -> anyhow::Result<()> {
+        self.send(job_id, event, dedupe_id).await?.await?;
+        Ok(())
+    }
+
+    /// Sends `event` without waiting for JetStream to store it: await the returned future
+    /// for that, so round trips overlap with other work.
+    ///
+    /// # Errors
+    /// When the message cannot be sent.
+    pub async fn send(
+        &self,
+        job_id: &str,
+        event: &JobEvent,
+        dedupe_id: Option<&str>,
+    ) -> anyhow::Result<PublishAckFuture> {
         let payload = Bytes::from(serde_json::to_vec(event)?);
         let mut message = PublishMessage::build().payload(payload);
         if let Some(id) = dedupe_id {
             message = message.message_id(id);
         }
         let subject = names::event_subject(job_id, event.kind());
-        self.js.send_publish(subject, message).await?.await?;
-        Ok(())
+        Ok(self.js.send_publish(subject, message).await?)
     }
 }
 

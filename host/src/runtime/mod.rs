@@ -13,7 +13,7 @@ mod output;
 mod run;
 mod sandbox;
 
-pub use cache::{CacheError, ComponentCache, ComponentSource};
+pub use cache::{CacheError, ComponentCache, ComponentSource, LoadedFrom};
 pub use cancel::CancelSignal;
 pub use engine::{EngineSettings, Runtime};
 pub use http::{RequestLimits, ServeError};
