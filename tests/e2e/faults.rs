@@ -120,3 +120,75 @@ async fn a_job_longer_than_ack_wait_is_not_redelivered() {
         assert!(executor.log_events("job started").len() <= 1, "started twice:\n{}", executor.log());
     }
 }
+
+/// Polls until the job runs its `attempt`-th attempt.
+async fn wait_attempt(platform: &Platform, id: &str, attempt: u32) {
+    let started = std::time::Instant::now();
+    loop {
+        let record = platform.job(id).await;
+        if record.status == JobStatus::Running && record.attempts == attempt {
+            return;
+        }
+        assert!(!record.status.is_final(), "job ended early: {record:?}");
+        assert!(started.elapsed() < Duration::from_secs(30), "attempt {attempt} never started: {record:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_crashing_its_executor_fails_after_max_deliver_and_can_be_retried() {
+    let mut platform =
+        Platform::start_with(Options { executors: 1, concurrency: 1, ack_wait: "1s", ..Options::default() }).await;
+    platform.upload("sleep-print", "sleep-print").await;
+    let (_, body) = platform.submit(&json!({"component": "sleep-print", "args": ["4", "250"]}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+
+    // Every attempt takes its executor down with it (kill -9), as a job that crashes the
+    // process would; MaxDeliver of the executors consumer is 5.
+    for attempt in 1..=5 {
+        wait_attempt(&platform, &id, attempt).await;
+        platform.executors.last_mut().expect("executor").kill();
+        platform.add_executor();
+    }
+    let record = platform.wait_final(&id).await;
+    assert_eq!(record.status, JobStatus::Failed, "{record:?}");
+    assert_eq!(record.attempts, 5);
+    let error = record.error.expect("error");
+    assert_eq!(error.code, "max_deliveries");
+    assert!(error.message.contains("5 deliveries"), "{}", error.message);
+    assert_eq!(done_events(&platform, &id).await, 1);
+
+    // The failed-jobs view lists it.
+    let failed: edge_wire::JobList = platform
+        .http
+        .get(platform.url("/v1/jobs?status=failed"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(failed.jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+
+    // Requeued once, as a new job that names the old one, and it runs to the end this time.
+    let retry = platform.http.post(platform.url(&format!("/v1/jobs/{id}/retry"))).send().await.expect("retry");
+    assert_eq!(retry.status(), reqwest::StatusCode::ACCEPTED);
+    let accepted: serde_json::Value = retry.json().await.expect("json");
+    let new_id = accepted["id"].as_str().expect("new id");
+    assert_ne!(new_id, id);
+    let retried = platform.wait_final(new_id).await;
+    assert_eq!(retried.status, JobStatus::Succeeded, "{retried:?}");
+    assert_eq!(retried.retry_of.as_deref(), Some(id.as_str()));
+    assert_eq!(retried.args, ["4", "250"]);
+    assert_eq!(retried.stdout.text.as_deref(), Some("line 1\nline 2\nline 3\nline 4\n"));
+
+    let again = platform.http.post(platform.url(&format!("/v1/jobs/{id}/retry"))).send().await.expect("retry");
+    assert_eq!(again.status(), reqwest::StatusCode::CONFLICT);
+    let body: serde_json::Value = again.json().await.expect("json");
+    assert_eq!(crate::support::error_code(&body), "not_retryable");
+    let succeeded = platform.http.post(platform.url(&format!("/v1/jobs/{new_id}/retry"))).send().await.expect("retry");
+    assert_eq!(succeeded.status(), reqwest::StatusCode::CONFLICT);
+    let unknown = "01a20c30-c8c8-7451-a244-c5104d821680";
+    let missing = platform.http.post(platform.url(&format!("/v1/jobs/{unknown}/retry"))).send().await.expect("retry");
+    assert_eq!(missing.status(), reqwest::StatusCode::NOT_FOUND);
+}

@@ -186,6 +186,9 @@ pub struct JobRecord {
     /// Its webhook, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<crate::WebhookStatus>,
+    /// The job this one retries (`POST /v1/jobs/{id}/retry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
 }
 
 /// What the host publishes to `edge.jobs.submit` for executors: everything needed to run.

@@ -1,4 +1,4 @@
-//! `POST /v1/jobs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`.
+//! `POST /v1/jobs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`, cancel, retry, webhook redrive.
 
 use axum::Json;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use edge_wire::{JobAccepted, JobLinks, JobList, JobRecord, JobRequest, JobStatus
 use serde::Deserialize;
 
 use super::{ApiError, AppState};
-use crate::jobs::CancelOutcome;
+use crate::jobs::{CancelOutcome, RetryError};
 
 /// Most records `GET /v1/jobs` answers with.
 const MAX_LIST: usize = 500;
@@ -52,10 +52,29 @@ pub async fn submit(
     if record.status.is_final() {
         return Ok((StatusCode::OK, Json(record)).into_response());
     }
+    Ok(accepted(record))
+}
+
+/// `202` with the job's id and links.
+fn accepted(record: JobRecord) -> Response {
     let links =
         JobLinks { record: format!("/v1/jobs/{}", record.id), events: format!("/v1/jobs/{}/events", record.id) };
     let accepted = JobAccepted { id: record.id, status: record.status, links };
-    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+    (StatusCode::ACCEPTED, Json(accepted)).into_response()
+}
+
+/// Queues a job that ran out of deliveries again, as a new job: `202` with its id and
+/// links; the new record names the old one in `retry_of`.
+pub async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    check_job_id(&id)?;
+    match state.dispatcher.retry(&id, &state.dead_letters).await {
+        Ok(record) => Ok(accepted(record)),
+        Err(RetryError::NotFound) => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
+        Err(e @ RetryError::NotRetryable(_)) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "not_retryable", e.to_string()))
+        }
+        Err(RetryError::Submit(e)) => Err(e.into()),
+    }
 }
 
 /// Job ids are UUIDs; anything else is refused before it reaches NATS.

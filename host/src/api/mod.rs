@@ -29,6 +29,8 @@ pub struct AppState {
     pub dispatcher: Dispatcher,
     pub functions: std::sync::Arc<crate::functions::Functions>,
     pub executors: async_nats::jetstream::kv::Store,
+    /// Messages of jobs that ran out of deliveries, for retries.
+    pub dead_letters: async_nats::jetstream::kv::Store,
     pub limits: ApiLimits,
     pub metrics: PrometheusHandle,
 }
@@ -64,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}", get(jobs::get).delete(jobs::cancel))
         .route("/v1/jobs/{id}/events", get(events::job_events))
         .route("/v1/jobs/{id}/webhook/redrive", post(jobs::redrive_webhook))
+        .route("/v1/jobs/{id}/retry", post(jobs::retry))
         .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
     // Function bodies stream through to the guest; the guest reads what it wants.
     let functions =

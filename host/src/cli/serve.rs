@@ -11,7 +11,7 @@ use crate::api::{self, ApiLimits, AppState};
 use crate::components::ComponentStore;
 use crate::components::NatsSource;
 use crate::functions::{Functions, NameCache};
-use crate::jobs::{Dispatcher, JobStore, LimitPolicy, limits};
+use crate::jobs::{DeadLetters, Dispatcher, JobStore, LimitPolicy, limits};
 use crate::nats;
 use crate::runtime::{ComponentCache, EngineSettings, RequestLimits, Runtime};
 use crate::webhooks::UrlPolicy;
@@ -226,6 +226,10 @@ pub async fn serve(
     let sender = Sender::new(webhooks.sender(), dispatcher.jobs.clone(), platform.webhooks.clone())?;
     tokio::spawn(sender.run(senders));
     tracing::info!(consumer = nats::names::WEBHOOK_SENDERS_CONSUMER, "webhook sender ready");
+    let dead_letter_handlers = nats::ensure_consumer(&platform.js, nats::DEAD_LETTER_HANDLERS_CONSUMER, None).await?;
+    let dead_letters =
+        DeadLetters { js: platform.js.clone(), jobs: dispatcher.jobs.clone(), specs: platform.dead_letters.clone() };
+    tokio::spawn(dead_letters.run(dead_letter_handlers));
     tokio::spawn({
         let (client, dispatcher) = (platform.client.clone(), dispatcher.clone());
         async move {
@@ -244,7 +248,14 @@ pub async fn serve(
     let names = NameCache::watch(dispatcher.components.names()).await?;
     let limits = RequestLimits { timeout: functions.fn_timeout, memory_mb: functions.fn_memory_mb };
     let functions = Arc::new(Functions::new(cache, dispatcher.components.clone(), names, limits));
-    let state = AppState { dispatcher, functions, executors: platform.executors.clone(), limits: host.api(), metrics };
+    let state = AppState {
+        dispatcher,
+        functions,
+        executors: platform.executors.clone(),
+        dead_letters: platform.dead_letters.clone(),
+        limits: host.api(),
+        metrics,
+    };
     let addr = listener.local_addr()?;
     tracing::info!(%addr, nats = %node.nats_url, "edge host listening on http://{addr}");
     let app = api::router(state).merge(api::ui_routes(&ui.ui_dir));

@@ -2,6 +2,7 @@
 //! dispatching a request to the executors.
 
 mod cancel;
+mod dead_letters;
 mod dispatch;
 mod end;
 mod follow;
@@ -9,7 +10,8 @@ pub mod limits;
 mod store;
 
 pub use cancel::CancelOutcome;
-pub use dispatch::{Dispatcher, SubmitError};
+pub use dead_letters::DeadLetters;
+pub use dispatch::{Dispatcher, RetryError, SubmitError};
 pub use end::announce_end;
 pub use follow::{FollowError, follow};
 pub use limits::{LimitError, LimitPolicy};

@@ -6,4 +6,7 @@ pub mod names;
 mod setup;
 
 pub use events::{EventPublisher, publish_done};
-pub use setup::{EXECUTORS_CONSUMER, Platform, WEBHOOK_SENDERS_CONSUMER, connect, ensure_consumer, ensure_platform};
+pub use setup::{
+    DEAD_LETTER_HANDLERS_CONSUMER, EXECUTORS_CONSUMER, Platform, WEBHOOK_SENDERS_CONSUMER, connect, ensure_consumer,
+    ensure_platform,
+};

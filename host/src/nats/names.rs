@@ -30,6 +30,10 @@ pub const EXECUTORS_BUCKET: &str = "edge_executors";
 pub const COMPONENTS_BUCKET: &str = "edge_components";
 /// Object store of precompiled components.
 pub const PRECOMPILED_BUCKET: &str = "edge_precompiled";
+/// Job messages of jobs that ran out of deliveries, by job id.
+pub const DEAD_LETTERS_BUCKET: &str = "edge_dead_letters";
+/// Advisories of jobs that ran out of deliveries.
+pub const DEAD_LETTERS_STREAM: &str = "EDGE_DEAD_LETTERS";
 
 const EVENTS_PREFIX: &str = "edge.events";
 const CANCEL_PREFIX: &str = "edge.jobs.cancel";

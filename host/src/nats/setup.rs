@@ -7,15 +7,18 @@ use serde::Deserialize;
 use super::names;
 
 /// The definitions in `nats/`, built into the binary so a node needs no files to start.
-const STREAM_DEFINITIONS: [(&str, &str); 3] = [
+const STREAM_DEFINITIONS: [(&str, &str); 4] = [
     (names::JOBS_STREAM, include_str!("../../../nats/streams/EDGE_JOBS.json")),
     (names::EVENTS_STREAM, include_str!("../../../nats/streams/EDGE_EVENTS.json")),
     (names::WEBHOOKS_STREAM, include_str!("../../../nats/streams/EDGE_WEBHOOKS.json")),
+    (names::DEAD_LETTERS_STREAM, include_str!("../../../nats/streams/EDGE_DEAD_LETTERS.json")),
 ];
 /// The `executors` consumer on EDGE_JOBS.
 pub const EXECUTORS_CONSUMER: &str = include_str!("../../../nats/consumers/executors.json");
 /// The `webhook-senders` consumer on EDGE_WEBHOOKS.
 pub const WEBHOOK_SENDERS_CONSUMER: &str = include_str!("../../../nats/consumers/webhook-senders.json");
+/// The `dead-letter-handlers` consumer on EDGE_DEAD_LETTERS.
+pub const DEAD_LETTER_HANDLERS_CONSUMER: &str = include_str!("../../../nats/consumers/dead-letter-handlers.json");
 const BUCKETS: &str = include_str!("../../../nats/buckets.json");
 
 /// How long to wait for the first connection before telling the user NATS is not there.
@@ -57,6 +60,7 @@ pub struct Platform {
     pub names: kv::Store,
     pub webhooks: kv::Store,
     pub executors: kv::Store,
+    pub dead_letters: kv::Store,
     pub components: object_store::ObjectStore,
     pub precompiled: object_store::ObjectStore,
 }
@@ -138,6 +142,7 @@ pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context)
         names: take(&mut kvs, names::NAMES_BUCKET)?,
         webhooks: take(&mut kvs, names::WEBHOOKS_BUCKET)?,
         executors: take(&mut kvs, names::EXECUTORS_BUCKET)?,
+        dead_letters: take(&mut kvs, names::DEAD_LETTERS_BUCKET)?,
         components: take(&mut objects, names::COMPONENTS_BUCKET)?,
         precompiled: take(&mut objects, names::PRECOMPILED_BUCKET)?,
         client,
