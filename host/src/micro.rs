@@ -5,7 +5,7 @@
 //!
 //! | subject | request | reply |
 //! | --- | --- | --- |
-//! | `edge.api.jobs.submit` | a job request (JSON) | `{"id","status","links"}` |
+//! | `edge.api.jobs.submit` | a job request (JSON); optional `Idempotency-Key` header | `{"id","status","links"}` |
 //! | `edge.api.jobs.get` | a job id | the job record |
 //! | `edge.api.jobs.cancel` | a job id | the record, once cancelled |
 //! | `edge.api.components.list` | (empty) | `{"components": [...]}` |
@@ -22,7 +22,7 @@ use futures::StreamExt as _;
 use serde::Serialize;
 
 use crate::components::StoreError;
-use crate::jobs::{CancelOutcome, Dispatcher, SubmitError};
+use crate::jobs::{CancelOutcome, Dispatcher, IdempotencyError, SubmitError};
 
 /// Name of the service in `nats micro ls`.
 const SERVICE_NAME: &str = "edge";
@@ -64,7 +64,9 @@ pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher) -> anyhow
     while let Some((subject, request)) = endpoints.next().await {
         let dispatcher = dispatcher.clone();
         tokio::spawn(async move {
-            let reply = handle(&dispatcher, subject, &request.message.payload).await;
+            let message = &request.message;
+            let key = message.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).map(|v| v.as_str());
+            let reply = handle(&dispatcher, subject, &message.payload, key).await;
             if let Err(e) = request.respond(reply).await {
                 tracing::warn!(%subject, error = %e, "cannot answer a NATS request");
             }
@@ -73,12 +75,13 @@ pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher) -> anyhow
     Ok(())
 }
 
-async fn handle(dispatcher: &Dispatcher, subject: &str, payload: &[u8]) -> Reply {
+/// `idempotency_key`: the `Idempotency-Key` header of a submit, as over HTTP.
+async fn handle(dispatcher: &Dispatcher, subject: &str, payload: &[u8], idempotency_key: Option<&str>) -> Reply {
     match subject {
         "jobs.submit" => {
             let request: JobRequest =
                 serde_json::from_slice(payload).map_err(|e| error(400, format!("not a valid job request: {e}")))?;
-            let record = dispatcher.submit(request, None).await.map_err(submit_error)?;
+            let record = dispatcher.submit_idempotent(request, None, idempotency_key).await.map_err(submit_error)?;
             let links = JobLinks {
                 record: format!("/v1/jobs/{}", record.id),
                 events: format!("/v1/jobs/{}/events", record.id),
@@ -128,7 +131,9 @@ fn job_id(payload: &[u8]) -> Result<String, service::error::Error> {
 fn submit_error(e: SubmitError) -> service::error::Error {
     let code = match e {
         SubmitError::ComponentNotFound(_) => 404,
-        SubmitError::Unavailable(_) => 503,
+        SubmitError::Unavailable(_) | SubmitError::Idempotency(IdempotencyError::Unavailable(_)) => 503,
+        SubmitError::Idempotency(IdempotencyError::Reused(_)) => 422,
+        SubmitError::Idempotency(IdempotencyError::InProgress(_)) => 409,
         _ => 400,
     };
     error(code, e.to_string())

@@ -10,6 +10,7 @@ mod cli;
 mod components;
 mod faults;
 mod functions;
+mod idempotency;
 mod jobs;
 mod live;
 mod nats_api;

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use edge_wire::{ErrorBody, ErrorResponse};
 
 use crate::components::{InspectError, NameError, StoreError};
-use crate::jobs::{FollowError, JobStoreError, SubmitError};
+use crate::jobs::{FollowError, IdempotencyError, JobStoreError, SubmitError};
 
 /// An error answer: a status, a stable code and a message for people.
 #[derive(Debug)]
@@ -109,6 +109,14 @@ impl From<SubmitError> for ApiError {
             SubmitError::ComponentNotFound(_) => Self::new(StatusCode::NOT_FOUND, "component_not_found", message),
             SubmitError::UnsupportedKind { .. } => Self::bad_request("unsupported_kind", message),
             SubmitError::InvalidWebhook(_) => Self::bad_request("invalid_webhook", message),
+            SubmitError::Idempotency(e) => match e {
+                IdempotencyError::Invalid => Self::bad_request("invalid_idempotency_key", message),
+                IdempotencyError::Reused(_) => {
+                    Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", message)
+                }
+                IdempotencyError::InProgress(_) => Self::new(StatusCode::CONFLICT, "idempotency_in_progress", message),
+                IdempotencyError::Unavailable(_) => Self::unavailable(message),
+            },
             SubmitError::Unavailable(_) => Self::unavailable(message),
         }
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use edge_wire::{JobAccepted, JobLinks, JobList, JobRecord, JobRequest, JobStatus};
 use serde::Deserialize;
@@ -30,9 +30,16 @@ pub struct SubmitQuery {
 pub async fn submit(
     State(state): State<AppState>,
     query: Result<Query<SubmitQuery>, QueryRejection>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| {
+            ApiError::bad_request("invalid_idempotency_key", "the Idempotency-Key must be visible ASCII")
+        })?),
+    };
     let wait = match query.wait.as_deref() {
         None => None,
         Some(text) => {
@@ -48,7 +55,7 @@ pub async fn submit(
     };
     let request: JobRequest = serde_json::from_slice(&body?)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not a valid job request: {e}")))?;
-    let record = state.dispatcher.submit(request, wait).await?;
+    let record = state.dispatcher.submit_idempotent(request, wait, idempotency_key).await?;
     if record.status.is_final() {
         return Ok((StatusCode::OK, Json(record)).into_response());
     }

@@ -11,7 +11,7 @@ use crate::api::{self, ApiLimits, AppState};
 use crate::components::ComponentStore;
 use crate::components::NatsSource;
 use crate::functions::{Functions, NameCache};
-use crate::jobs::{DeadLetters, Dispatcher, JobStore, LimitPolicy, limits};
+use crate::jobs::{DeadLetters, Dispatcher, IdempotencyKeys, JobStore, LimitPolicy, limits};
 use crate::nats;
 use crate::runtime::{ComponentCache, EngineSettings, RequestLimits, Runtime};
 use crate::webhooks::UrlPolicy;
@@ -221,6 +221,7 @@ pub async fn serve(
         client: platform.client.clone(),
         policy: host.policy(),
         webhooks: Webhooks { secrets: platform.webhooks.clone(), policy: webhooks.policy() },
+        idempotency: IdempotencyKeys::new(platform.idempotency.clone()),
     };
     let senders = nats::ensure_consumer(&platform.js, nats::WEBHOOK_SENDERS_CONSUMER, None).await?;
     let sender = Sender::new(webhooks.sender(), dispatcher.jobs.clone(), platform.webhooks.clone())?;

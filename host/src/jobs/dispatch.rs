@@ -10,6 +10,7 @@ use bytes::Bytes;
 use edge_wire::{ComponentKind, EventKind, JobEvent, JobRecord, JobRequest, JobSpec, JobStatus, QueuedRecord, Usage};
 use futures::StreamExt as _;
 
+use super::idempotency::{Claimed, IdempotencyError, IdempotencyKeys};
 use super::{JobStore, JobStoreError, LimitError, LimitPolicy};
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::{ComponentRef, ComponentStore, NameError, StoreError};
@@ -37,6 +38,9 @@ pub enum SubmitError {
     /// The webhook is refused.
     #[error("{0}")]
     InvalidWebhook(String),
+    /// The idempotency key is malformed, reused or busy.
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
     /// NATS failed.
     #[error("{0}")]
     Unavailable(String),
@@ -93,15 +97,88 @@ pub struct Dispatcher {
     pub client: async_nats::Client,
     pub policy: LimitPolicy,
     pub webhooks: Webhooks,
+    pub idempotency: IdempotencyKeys,
 }
 
+/// How long a repeat waits for the job record of the first request with its key.
+const FIRST_REQUEST_PATIENCE: Duration = Duration::from_secs(5);
+
 impl Dispatcher {
+    /// [`Dispatcher::submit`] with an optional `Idempotency-Key`: a repeat of a request with
+    /// the same key returns the first one's job (waiting like the first when `wait` is set).
+    ///
+    /// # Errors
+    /// As `submit`, and [`SubmitError::Idempotency`] for a malformed or reused key.
+    pub async fn submit_idempotent(
+        &self,
+        request: JobRequest,
+        wait: Option<Duration>,
+        key: Option<&str>,
+    ) -> Result<JobRecord, SubmitError> {
+        let Some(key) = key else { return self.submit(request, wait).await };
+        // One scope for now; tenants get their own.
+        let scope = "";
+        let id = uuid::Uuid::now_v7().to_string();
+        let fingerprint = serde_json::to_vec(&request).map_err(|e| SubmitError::InvalidRequest(e.to_string()))?;
+        match self.idempotency.claim(scope, key, &id, &fingerprint).await? {
+            Claimed::Existing(job) => self.first_with_key(&job, wait).await,
+            Claimed::New => match self.submit_as(id, request, wait).await {
+                Ok(record) => Ok(record),
+                Err(e) => {
+                    self.idempotency.release(scope, key).await;
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    /// The job of the first request with a key, once its record exists.
+    async fn first_with_key(&self, id: &str, wait: Option<Duration>) -> Result<JobRecord, SubmitError> {
+        let deadline = tokio::time::Instant::now() + FIRST_REQUEST_PATIENCE;
+        let record = loop {
+            if let Some((record, _)) = self.jobs.get(id).await? {
+                break record;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(IdempotencyError::InProgress(id.to_owned()).into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let Some(wait) = wait.filter(|_| !record.status.is_final()) else { return Ok(record) };
+        let mut done = self
+            .client
+            .subscribe(names::event_subject(id, EventKind::Done))
+            .await
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+        // Read again after subscribing: it may have ended in between.
+        if let Some((record, _)) = self.jobs.get(id).await?
+            && record.status.is_final()
+        {
+            return Ok(record);
+        }
+        if let Ok(Some(message)) = tokio::time::timeout(wait, done.next()).await
+            && let Ok(JobEvent::Done(last)) = serde_json::from_slice::<JobEvent>(&message.payload)
+        {
+            return Ok(*last);
+        }
+        Ok(self.jobs.get(id).await?.map_or(record, |(current, _)| current))
+    }
+
     /// Queues a job. With `wait`, waits up to that long for it to finish and returns the
     /// record as it is then (final or not).
     ///
     /// # Errors
     /// [`SubmitError`] saying what is wrong with the request, or that NATS failed.
     pub async fn submit(&self, request: JobRequest, wait: Option<Duration>) -> Result<JobRecord, SubmitError> {
+        self.submit_as(uuid::Uuid::now_v7().to_string(), request, wait).await
+    }
+
+    async fn submit_as(
+        &self,
+        id: String,
+        request: JobRequest,
+        wait: Option<Duration>,
+    ) -> Result<JobRecord, SubmitError> {
         let stdin = stdin_bytes(&request)?;
         check_args_and_env(&request)?;
         let reference = ComponentRef::parse(&request.component)?;
@@ -114,7 +191,6 @@ impl Dispatcher {
         if let Some(webhook) = &request.webhook {
             self.webhooks.policy.check(&webhook.url)?;
         }
-        let id = uuid::Uuid::now_v7().to_string();
         let webhook = match &request.webhook {
             Some(webhook) => Some(self.webhooks.register(&id, webhook).await?),
             None => None,

@@ -6,6 +6,7 @@ mod dead_letters;
 mod dispatch;
 mod end;
 mod follow;
+mod idempotency;
 pub mod limits;
 mod store;
 
@@ -14,5 +15,6 @@ pub use dead_letters::DeadLetters;
 pub use dispatch::{Dispatcher, RetryError, SubmitError};
 pub use end::announce_end;
 pub use follow::{FollowError, follow};
+pub use idempotency::{IdempotencyError, IdempotencyKeys};
 pub use limits::{LimitError, LimitPolicy};
 pub use store::{JobStore, JobStoreError};

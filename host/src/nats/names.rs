@@ -32,6 +32,8 @@ pub const COMPONENTS_BUCKET: &str = "edge_components";
 pub const PRECOMPILED_BUCKET: &str = "edge_precompiled";
 /// Job messages of jobs that ran out of deliveries, by job id.
 pub const DEAD_LETTERS_BUCKET: &str = "edge_dead_letters";
+/// Idempotency keys of submissions.
+pub const IDEMPOTENCY_BUCKET: &str = "edge_idempotency";
 /// Advisories of jobs that ran out of deliveries.
 pub const DEAD_LETTERS_STREAM: &str = "EDGE_DEAD_LETTERS";
 

@@ -61,6 +61,7 @@ pub struct Platform {
     pub webhooks: kv::Store,
     pub executors: kv::Store,
     pub dead_letters: kv::Store,
+    pub idempotency: kv::Store,
     pub components: object_store::ObjectStore,
     pub precompiled: object_store::ObjectStore,
 }
@@ -143,6 +144,7 @@ pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context)
         webhooks: take(&mut kvs, names::WEBHOOKS_BUCKET)?,
         executors: take(&mut kvs, names::EXECUTORS_BUCKET)?,
         dead_letters: take(&mut kvs, names::DEAD_LETTERS_BUCKET)?,
+        idempotency: take(&mut kvs, names::IDEMPOTENCY_BUCKET)?,
         components: take(&mut objects, names::COMPONENTS_BUCKET)?,
         precompiled: take(&mut objects, names::PRECOMPILED_BUCKET)?,
         client,
