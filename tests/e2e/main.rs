@@ -15,6 +15,7 @@ mod jobs;
 mod live;
 mod nats_api;
 mod observability;
+mod restarts;
 mod sandbox;
 mod webhooks;
 mod websocket;

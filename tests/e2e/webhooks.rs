@@ -15,13 +15,13 @@ use crate::support::{Options, Platform, error_code};
 
 /// A webhook receiver on loopback that answers with the statuses it is given, in turn.
 #[derive(Clone, Default)]
-struct Receiver {
+pub struct Receiver {
     answers: Arc<Mutex<Vec<StatusCode>>>,
     received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
 }
 
 impl Receiver {
-    async fn start(answers: Vec<StatusCode>) -> (Self, String) {
+    pub async fn start(answers: Vec<StatusCode>) -> (Self, String) {
         let receiver = Self { answers: Arc::new(Mutex::new(answers)), ..Default::default() };
         let app = axum::Router::new().route("/hook", axum::routing::post(receive)).with_state(receiver.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -30,7 +30,7 @@ impl Receiver {
         (receiver, url)
     }
 
-    fn received(&self) -> Vec<(HeaderMap, Bytes)> {
+    pub fn received(&self) -> Vec<(HeaderMap, Bytes)> {
         self.received.lock().expect("lock").clone()
     }
 }
@@ -63,7 +63,7 @@ fn fast_retries(max_attempts: u32) -> Options {
     }
 }
 
-async fn wait_webhook(platform: &Platform, id: &str, state: WebhookState) -> JobRecord {
+pub async fn wait_webhook(platform: &Platform, id: &str, state: WebhookState) -> JobRecord {
     for _ in 0..500 {
         let record = platform.job(id).await;
         if record.webhook.as_ref().is_some_and(|w| w.state == state) {

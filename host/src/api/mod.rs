@@ -53,6 +53,20 @@ pub fn ui_routes(dir: &std::path::Path) -> Router {
     ui::routes(dir)
 }
 
+/// Requests that need NATS get a 503 at once while the connection is down, instead of
+/// waiting out a request timeout; the client reconnects by itself.
+async fn require_nats(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match state.dispatcher.client.connection_state() {
+        async_nats::connection::State::Connected => next.run(request).await,
+        other => ApiError::unavailable(format!("NATS connection is {other}")).into_response(),
+    }
+}
+
 /// The routes of the host.
 pub fn router(state: AppState) -> Router {
     let components = Router::new()
@@ -71,11 +85,14 @@ pub fn router(state: AppState) -> Router {
     // Function bodies stream through to the guest; the guest reads what it wants.
     let functions =
         Router::new().route("/fn/{*rest}", axum::routing::any(functions::call)).layer(DefaultBodyLimit::disable());
-    Router::new()
+    let bus = Router::new()
         .merge(components)
         .merge(jobs)
         .route("/v1/ws", get(ws::upgrade))
         .route("/v1/executors", get(executors::list))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_nats));
+    Router::new()
+        .merge(bus)
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/v1", get(|| async { ApiError::not_found("no such route") }))

@@ -60,10 +60,15 @@ impl Nats {
     /// Starts a server with JetStream (`jetstream = true`) or without.
     pub fn start(dir: &Path, jetstream: bool) -> Self {
         let store = dir.join("nats-store");
+        let (process, url) = Self::spawn(dir, &store, "-1", jetstream);
+        Self { url, process, store }
+    }
+
+    fn spawn(dir: &Path, store: &Path, port: &str, jetstream: bool) -> (Process, String) {
         let ports = dir.join("nats-ports");
         std::fs::create_dir_all(&ports).expect("ports dir");
         let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nats/nats-server.conf");
-        let mut args: Vec<String> = vec!["-a".into(), "127.0.0.1".into(), "-p".into(), "-1".into()];
+        let mut args: Vec<String> = vec!["-a".into(), "127.0.0.1".into(), "-p".into(), port.into()];
         args.extend(["--ports_file_dir".into(), ports.display().to_string()]);
         if jetstream {
             args.extend([
@@ -82,7 +87,20 @@ impl Nats {
             ports["nats"][0].as_str().map(str::to_owned)
         })
         .unwrap_or_else(|| panic!("nats-server wrote no ports file\n{}", process.log()));
-        Self { url, process, store }
+        (process, url)
+    }
+
+    /// Kills the server (SIGKILL): clients see the connection drop.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
+    /// Starts the server again on the same port with the same store.
+    pub fn restart(&mut self, dir: &Path) {
+        let port = self.url.rsplit(':').next().expect("port").to_owned();
+        let (process, url) = Self::spawn(dir, &self.store, &port, true);
+        assert_eq!(url, self.url, "restarted on another address");
+        self.process = process;
     }
 }
 
@@ -141,6 +159,17 @@ impl Platform {
             platform.add_executor();
         }
         platform
+    }
+
+    /// Kills the host (SIGKILL) and starts a new one on the same address.
+    pub fn restart_host(&mut self) {
+        self.host.kill();
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        let mut args = vec!["serve".to_string(), "--nats-url".into(), self.nats.url.clone()];
+        args.extend(["--listen".into(), addr, "--data-dir".into(), self.dir.path().join("host").display().to_string()]);
+        args.extend(self.options.host_args.iter().cloned());
+        self.host = Process::spawn_edge("host-2", &args, &[], self.dir.path());
+        self.host.wait_for_log("edge host listening");
     }
 
     /// Starts one more executor process and waits until it pulls jobs.
