@@ -117,7 +117,7 @@ async fn sse_clients_resume_across_a_host_restart_and_the_webhook_still_arrives(
 
 /// Soak job `i`: a quick greeting, or a few lines 20 ms apart, so kills find jobs running.
 fn job_for(i: usize) -> serde_json::Value {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         json!({"component": "hello", "args": [format!("soak-{i}")]})
     } else {
         json!({"component": "sleep-print", "args": [(1 + i % 3).to_string(), "20"]})
@@ -125,7 +125,7 @@ fn job_for(i: usize) -> serde_json::Value {
 }
 
 fn output_of(i: usize) -> String {
-    if i % 2 == 0 { format!("Hello, soak-{i}!\n") } else { (1..=1 + i % 3).map(|n| format!("line {n}\n")).collect() }
+    if i.is_multiple_of(2) { format!("Hello, soak-{i}!\n") } else { (1..=1 + i % 3).map(|n| format!("line {n}\n")).collect() }
 }
 
 #[tokio::test]
