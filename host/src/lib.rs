@@ -7,6 +7,7 @@ pub mod logging;
 pub mod runtime;
 
 mod api;
+mod auth;
 mod clock;
 mod components;
 mod executor;

@@ -10,6 +10,7 @@
 //! | `edge.api.jobs.cancel` | a job id | the record, once cancelled |
 //! | `edge.api.components.list` | (empty) | `{"components": [...]}` |
 //!
+//! Requests carry the API key as `Authorization: Bearer <key>` (when the host has keys).
 //! Errors carry the micro headers `Nats-Service-Error` / `Nats-Service-Error-Code` (400,
 //! 404, 409, 503) with the same message the HTTP API gives.
 
@@ -21,6 +22,7 @@ use edge_wire::{JobAccepted, JobLinks, JobRequest};
 use futures::StreamExt as _;
 use serde::Serialize;
 
+use crate::auth::{ApiKeys, Caller, Role};
 use crate::components::StoreError;
 use crate::jobs::{CancelOutcome, Dispatcher, IdempotencyError, SubmitError};
 
@@ -37,7 +39,7 @@ type Reply = Result<Bytes, service::error::Error>;
 ///
 /// # Errors
 /// When the service or an endpoint cannot be registered.
-pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher) -> anyhow::Result<()> {
+pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher, keys: ApiKeys) -> anyhow::Result<()> {
     let service = client
         .service_builder()
         .description("edge: run WebAssembly components as jobs")
@@ -62,11 +64,17 @@ pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher) -> anyhow
     }
     tracing::info!(subjects = %format!("{API_PREFIX}.>"), "NATS micro service ready");
     while let Some((subject, request)) = endpoints.next().await {
-        let dispatcher = dispatcher.clone();
+        let (dispatcher, keys) = (dispatcher.clone(), keys.clone());
         tokio::spawn(async move {
             let message = &request.message;
-            let key = message.headers.as_ref().and_then(|h| h.get("Idempotency-Key")).map(|v| v.as_str());
-            let reply = handle(&dispatcher, subject, &message.payload, key).await;
+            let header = |name: &str| message.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str());
+            let presented = header("Authorization").and_then(|v| v.strip_prefix("Bearer "));
+            let reply = match keys.caller(presented) {
+                None => Err(error(401, "give an API key: header `Authorization: Bearer <key>`".into())),
+                Some(caller) => {
+                    handle(&dispatcher, &caller, subject, &message.payload, header("Idempotency-Key")).await
+                }
+            };
             if let Err(e) = request.respond(reply).await {
                 tracing::warn!(%subject, error = %e, "cannot answer a NATS request");
             }
@@ -76,12 +84,27 @@ pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher) -> anyhow
 }
 
 /// `idempotency_key`: the `Idempotency-Key` header of a submit, as over HTTP.
-async fn handle(dispatcher: &Dispatcher, subject: &str, payload: &[u8], idempotency_key: Option<&str>) -> Reply {
+async fn handle(
+    dispatcher: &Dispatcher,
+    caller: &Caller,
+    subject: &str,
+    payload: &[u8],
+    idempotency_key: Option<&str>,
+) -> Reply {
+    let needed = if matches!(subject, "jobs.submit" | "jobs.cancel") { Role::Submit } else { Role::Read };
+    if !caller.may(needed) {
+        return Err(error(
+            403,
+            format!("a `{}` key cannot do this; it needs `{}`", caller.role.as_str(), needed.as_str()),
+        ));
+    }
+    let tenant = caller.tenant.as_str();
     match subject {
         "jobs.submit" => {
             let request: JobRequest =
                 serde_json::from_slice(payload).map_err(|e| error(400, format!("not a valid job request: {e}")))?;
-            let record = dispatcher.submit_idempotent(request, None, idempotency_key).await.map_err(submit_error)?;
+            let record =
+                dispatcher.submit_idempotent(tenant, request, None, idempotency_key).await.map_err(submit_error)?;
             let links = JobLinks {
                 record: format!("/v1/jobs/{}", record.id),
                 events: format!("/v1/jobs/{}/events", record.id),
@@ -91,13 +114,18 @@ async fn handle(dispatcher: &Dispatcher, subject: &str, payload: &[u8], idempote
         "jobs.get" => {
             let id = job_id(payload)?;
             match dispatcher.jobs.get(&id).await {
-                Ok(Some((record, _))) => json(&record),
-                Ok(None) => Err(error(404, format!("no job {id}"))),
+                Ok(Some((record, _))) if record.tenant == tenant => json(&record),
+                Ok(_) => Err(error(404, format!("no job {id}"))),
                 Err(e) => Err(error(503, e.to_string())),
             }
         }
         "jobs.cancel" => {
             let id = job_id(payload)?;
+            match dispatcher.jobs.get(&id).await {
+                Ok(Some((record, _))) if record.tenant == tenant => {}
+                Ok(_) => return Err(error(404, format!("no job {id}"))),
+                Err(e) => return Err(error(503, e.to_string())),
+            }
             match dispatcher.cancel(&id, CANCEL_WAIT).await.map_err(submit_error)? {
                 CancelOutcome::Cancelled(record) | CancelOutcome::Requested(record) => json(&record),
                 CancelOutcome::AlreadyFinal(record) => {
@@ -106,7 +134,7 @@ async fn handle(dispatcher: &Dispatcher, subject: &str, payload: &[u8], idempote
                 CancelOutcome::NotFound => Err(error(404, format!("no job {id}"))),
             }
         }
-        "components.list" => match dispatcher.components.list().await {
+        "components.list" => match dispatcher.components.list(tenant).await {
             Ok(components) => json(&serde_json::json!({ "components": components })),
             Err(StoreError::NotFound(what)) => Err(error(404, format!("no component {what}"))),
             Err(e) => Err(error(503, e.to_string())),

@@ -116,11 +116,23 @@ impl Browser {
 
 #[tokio::test]
 async fn the_ui_uploads_runs_and_follows_jobs() {
-    let platform = Platform::start_with(Options { concurrency: 2, ..Options::default() }).await;
+    let platform = Platform::start_with(Options { concurrency: 2, admin_key: true, ..Options::default() }).await;
     platform.upload("sleep-print", "sleep-print").await;
     let browser = Browser::start(platform.dir.path()).await;
     let b = &browser.client;
     b.goto(&platform.base).await.expect("open the UI");
+
+    // The host wants a key: a wrong one is refused in words, the right one logs in.
+    browser.find("#api-key").await.send_keys("edge_wrong").await.expect("type");
+    browser.find("#login-submit").await.click().await.expect("click");
+    browser.wait_text("#login-error", "unauthorized").await;
+    browser.screenshot("login").await;
+    let key = platform.api_key.clone().expect("admin key");
+    let field = browser.find("#api-key").await;
+    field.clear().await.expect("clear");
+    field.send_keys(&key).await.expect("type");
+    browser.find("#login-submit").await.click().await.expect("click");
+    browser.wait_text("#whoami", "default · admin").await;
 
     // Upload through the file input.
     browser.find("#component-name").await.send_keys("hello").await.expect("type");
@@ -184,5 +196,11 @@ async fn the_ui_uploads_runs_and_follows_jobs() {
     browser.click_tab("Executors").await;
     browser.wait_text("#executors", "executor-1").await;
     browser.screenshot("executors").await;
+
+    // Logging out forgets the key: a reload asks for it again.
+    browser.find("#logout").await.click().await.expect("click");
+    browser.find("#api-key").await;
+    b.refresh().await.expect("reload");
+    browser.find("#api-key").await;
     browser.client.clone().close().await.expect("end the browser session");
 }

@@ -77,9 +77,18 @@ async fn dev_runs_the_whole_platform_and_stops_on_sigterm() {
     dev.wait_for_log("dev-executor-2");
     assert!(dev.log().contains(&format!("API        http://{addr}")), "{}", dev.log());
 
+    // Dev mode requires the key it prints.
+    let log = dev.log();
+    let key = log
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("API key")?.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no API key printed: {log}"));
+    let anonymous = reqwest::get(format!("http://{addr}/v1/jobs")).await.expect("get");
+    assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
     let http = reqwest::Client::new();
     let upload = http
         .post(format!("http://{addr}/v1/components?name=hello"))
+        .bearer_auth(&key)
         .body(crate::support::guest("hello"))
         .send()
         .await
@@ -87,6 +96,7 @@ async fn dev_runs_the_whole_platform_and_stops_on_sigterm() {
     assert_eq!(upload.status(), reqwest::StatusCode::CREATED);
     let record: edge_wire::JobRecord = http
         .post(format!("http://{addr}/v1/jobs?wait=30s"))
+        .bearer_auth(&key)
         .json(&serde_json::json!({"component": "hello", "args": ["dev"]}))
         .send()
         .await

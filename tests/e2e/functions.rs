@@ -40,6 +40,11 @@ async fn a_function_sees_the_request_and_answers() {
         "method: GET\npath: /some/path?x=1&y=2\ngreeting: hi there\nbody: \n"
     );
 
+    // The same function by its tenant-qualified name.
+    let qualified = platform.http.get(platform.url("/fn/default.hello-fn/q")).send().await.expect("call");
+    assert_eq!(qualified.status(), StatusCode::OK);
+    assert!(qualified.text().await.expect("body").contains("path: /q\n"));
+
     let posted = platform.http.post(platform.url("/fn/hello-fn")).body("payload!").send().await.expect("call");
     assert_eq!(posted.text().await.expect("body"), "method: POST\npath: /\ngreeting: none\nbody: payload!\n");
 
@@ -63,7 +68,10 @@ async fn a_function_sees_the_request_and_answers() {
         ("/fn/nope/x", StatusCode::NOT_FOUND, "function_not_found"),
         (&format!("/fn/hello-fn@sha256:{}/", "0".repeat(64)) as &str, StatusCode::NOT_FOUND, "function_not_found"),
         ("/fn/a-command/", StatusCode::BAD_REQUEST, "not_an_http_component"),
-        ("/fn/bad.name/", StatusCode::BAD_REQUEST, "invalid_name"),
+        ("/fn/bad..name/", StatusCode::BAD_REQUEST, "invalid_name"),
+        ("/fn/Bad_Tenant.hello/", StatusCode::BAD_REQUEST, "invalid_name"),
+        // `<tenant>.<name>`: another tenant's namespace, where nothing is called that.
+        ("/fn/other.hello-fn/", StatusCode::NOT_FOUND, "function_not_found"),
     ] {
         let response = platform.http.get(platform.url(path)).send().await.expect("call");
         assert_eq!(response.status(), status, "{path}");

@@ -17,5 +17,6 @@ mod nats_api;
 mod observability;
 mod restarts;
 mod sandbox;
+mod tenants;
 mod webhooks;
 mod websocket;

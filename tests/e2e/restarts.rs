@@ -125,7 +125,11 @@ fn job_for(i: usize) -> serde_json::Value {
 }
 
 fn output_of(i: usize) -> String {
-    if i.is_multiple_of(2) { format!("Hello, soak-{i}!\n") } else { (1..=1 + i % 3).map(|n| format!("line {n}\n")).collect() }
+    if i.is_multiple_of(2) {
+        format!("Hello, soak-{i}!\n")
+    } else {
+        (1..=1 + i % 3).map(|n| format!("line {n}\n")).collect()
+    }
 }
 
 #[tokio::test]

@@ -10,18 +10,18 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::{Options, Platform};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(platform: &Platform) -> Socket {
+pub async fn connect(platform: &Platform) -> Socket {
     let url = format!("{}/v1/ws", platform.base.replace("http://", "ws://"));
     tokio_tungstenite::connect_async(url).await.expect("websocket").0
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket.send(Message::text(message.to_string())).await.expect("send");
 }
 
-async fn receive(socket: &mut Socket) -> ServerMessage {
+pub async fn receive(socket: &mut Socket) -> ServerMessage {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
             .await

@@ -144,6 +144,9 @@ pub struct Usage {
 pub struct JobRecord {
     /// Job id (UUIDv7: sorts by submission time).
     pub id: String,
+    /// The tenant it belongs to: only keys of that tenant see or touch it.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
     /// The component as the request named it.
     pub component: String,
     /// The digest that was resolved at submission and is what runs.
@@ -257,4 +260,8 @@ pub struct JobList {
 
 fn command_kind() -> crate::ComponentKind {
     crate::ComponentKind::Command
+}
+
+fn default_tenant() -> String {
+    "default".to_owned()
 }

@@ -10,6 +10,35 @@ struct ComponentList {
     components: Vec<ComponentInfo>,
 }
 
+/// Who the UI is logged in as (`GET /v1/session`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Caller {
+    pub key: String,
+    pub tenant: String,
+    pub role: String,
+}
+
+/// The session of this browser: `None` when the host wants a key first.
+pub async fn session() -> Result<Option<Caller>, String> {
+    let response = Request::get("/v1/session").send().await;
+    if matches!(&response, Ok(r) if r.status() == 401) {
+        return Ok(None);
+    }
+    json(response).await.map(Some)
+}
+
+/// Logs in with an API key: the host keeps it in an `HttpOnly` cookie for this browser.
+pub async fn login(key: &str) -> Result<Caller, String> {
+    let body = serde_json::json!({ "key": key.trim() }).to_string();
+    let request = Request::post("/v1/session").header("content-type", "application/json").body(body);
+    json(request.map_err(|e| e.to_string())?.send().await).await
+}
+
+/// Forgets the key.
+pub async fn logout() {
+    let _ = Request::delete("/v1/session").send().await;
+}
+
 /// An answer's body, or the server's error in words.
 async fn json<T: DeserializeOwned>(response: Result<Response, gloo_net::Error>) -> Result<T, String> {
     let response = response.map_err(|e| format!("the host cannot be reached: {e}"))?;

@@ -1,12 +1,13 @@
 //! `POST /v1/components?name=N`, `GET /v1/components`, `GET /v1/components/{name}`.
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
+use crate::auth::Caller;
 use crate::components::{inspect, validate_name};
 use edge_wire::ComponentInfo;
 
@@ -18,6 +19,7 @@ pub struct UploadQuery {
 /// Stores the body as a new version of `name`: 201, or 200 when the bytes are unchanged.
 pub async fn upload(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Body,
@@ -42,8 +44,8 @@ pub async fn upload(
     })?;
     validate_name(&name)?;
     let kind = inspect(&bytes)?;
-    let (info, created) = state.dispatcher.components.upload(&name, bytes, kind).await?;
-    tracing::info!(name = %info.name, digest = %info.digest, version = info.version, created, "component uploaded");
+    let (info, created) = state.dispatcher.components.upload(&caller.tenant, &name, bytes, kind).await?;
+    tracing::info!(tenant = %caller.tenant, name = %info.name, digest = %info.digest, version = info.version, created, "component uploaded");
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
 }
 
@@ -52,14 +54,18 @@ pub struct ComponentList {
     components: Vec<ComponentInfo>,
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<ComponentList>, ApiError> {
-    Ok(Json(ComponentList { components: state.dispatcher.components.list().await? }))
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<ComponentList>, ApiError> {
+    Ok(Json(ComponentList { components: state.dispatcher.components.list(&caller.tenant).await? }))
 }
 
 pub async fn describe(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<Json<ComponentInfo>, ApiError> {
     validate_name(&name)?;
-    Ok(Json(state.dispatcher.components.describe(&name).await?))
+    Ok(Json(state.dispatcher.components.describe(&caller.tenant, &name).await?))
 }

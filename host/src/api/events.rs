@@ -21,10 +21,11 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn job_events(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    super::jobs::check_job_id(&id)?;
+    super::jobs::owned_job(&state, &caller, &id).await?;
     let after = match headers.get("last-event-id") {
         None => None,
         Some(value) => Some(value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()).ok_or_else(|| {

@@ -25,6 +25,10 @@ pub async fn call(State(state): State<AppState>, request: Request) -> Response {
         None => (path.clone(), "/".to_owned()),
     };
     let name = target.split('@').next().unwrap_or_default();
+    let (tenant, name) = name.split_once('.').unwrap_or((crate::auth::DEFAULT_TENANT, name));
+    if let Err(e) = crate::auth::validate_tenant(tenant) {
+        return ApiError::bad_request("invalid_name", e.to_string()).into_response();
+    }
     if let Err(e) = validate_name(name) {
         return ApiError::from(e).into_response();
     }
@@ -63,6 +67,7 @@ fn call_error(target: &str, e: CallError) -> ApiError {
 /// Replaces a component's settings (today: its outbound allow-list).
 pub async fn configure(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     Path(name): Path<String>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ComponentInfo>, ApiError> {
@@ -81,5 +86,5 @@ pub async fn configure(
             ));
         }
     }
-    Ok(Json(state.dispatcher.components.configure(&name, config).await?))
+    Ok(Json(state.dispatcher.components.configure(&caller.tenant, &name, config).await?))
 }

@@ -1,6 +1,6 @@
 //! `POST /v1/jobs`, `GET /v1/jobs`, `GET /v1/jobs/{id}`, cancel, retry, webhook redrive.
 
-use axum::Json;
+use axum::{Extension, Json};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -12,6 +12,7 @@ use edge_wire::{JobAccepted, JobLinks, JobList, JobRecord, JobRequest, JobStatus
 use serde::Deserialize;
 
 use super::{ApiError, AppState};
+use crate::auth::Caller;
 use crate::jobs::{CancelOutcome, RetryError};
 
 /// Most records `GET /v1/jobs` answers with.
@@ -29,6 +30,7 @@ pub struct SubmitQuery {
 /// time, `200` with the final record.
 pub async fn submit(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<SubmitQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -55,8 +57,10 @@ pub async fn submit(
     };
     let request: JobRequest = serde_json::from_slice(&body?)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not a valid job request: {e}")))?;
-    let record = state.dispatcher.submit_idempotent(request, wait, idempotency_key).await?;
-    if record.status.is_final() {
+    let record = state.dispatcher.submit_idempotent(&caller.tenant, request, wait, idempotency_key).await?;
+    // A repeat of an idempotent submission may find the job over: without `wait` it is
+    // still answered like the first request was.
+    if wait.is_some() && record.status.is_final() {
         return Ok((StatusCode::OK, Json(record)).into_response());
     }
     Ok(accepted(record))
@@ -72,8 +76,12 @@ fn accepted(record: JobRecord) -> Response {
 
 /// Queues a job that ran out of deliveries again, as a new job: `202` with its id and
 /// links; the new record names the old one in `retry_of`.
-pub async fn retry(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    check_job_id(&id)?;
+pub async fn retry(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    owned_job(&state, &caller, &id).await?;
     match state.dispatcher.retry(&id, &state.dead_letters).await {
         Ok(record) => Ok(accepted(record)),
         Err(RetryError::NotFound) => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
@@ -92,11 +100,21 @@ pub fn check_job_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<JobRecord>, ApiError> {
-    check_job_id(&id)?;
-    match state.dispatcher.jobs.get(&id).await? {
-        Some((record, _)) => Ok(Json(record)),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<JobRecord>, ApiError> {
+    Ok(Json(owned_job(&state, &caller, &id).await?))
+}
+
+/// The record of job `id` if it belongs to the caller's tenant. Another tenant's job is
+/// answered exactly like a missing one: its existence is not theirs to learn.
+pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<JobRecord, ApiError> {
+    check_job_id(id)?;
+    match state.dispatcher.jobs.get(id).await? {
+        Some((record, _)) if record.tenant == caller.tenant => Ok(record),
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
     }
 }
 
@@ -105,8 +123,12 @@ const CANCEL_WAIT: Duration = Duration::from_secs(5);
 
 /// Cancels a job: `200` with the final record, `202` if the executor has not confirmed yet,
 /// `409` if it had already ended.
-pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    check_job_id(&id)?;
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    owned_job(&state, &caller, &id).await?;
     match state.dispatcher.cancel(&id, CANCEL_WAIT).await? {
         CancelOutcome::Cancelled(record) => Ok((StatusCode::OK, Json(record)).into_response()),
         CancelOutcome::Requested(record) => Ok((StatusCode::ACCEPTED, Json(record)).into_response()),
@@ -120,8 +142,12 @@ pub async fn cancel(State(state): State<AppState>, Path(id): Path<String>) -> Re
 }
 
 /// Queues a fresh delivery of a webhook that gave up: `202` with the record.
-pub async fn redrive_webhook(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    check_job_id(&id)?;
+pub async fn redrive_webhook(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    owned_job(&state, &caller, &id).await?;
     let dispatcher = &state.dispatcher;
     match crate::webhooks::sender::redrive(&dispatcher.js, &dispatcher.jobs, &id).await? {
         Some(record) => Ok((StatusCode::ACCEPTED, Json(record)).into_response()),
@@ -141,6 +167,7 @@ pub struct ListQuery {
 
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<JobList>, ApiError> {
     let Query(query) = query?;
@@ -148,5 +175,5 @@ pub async fn list(
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(ApiError::bad_request("invalid_query", format!("`limit` must be between 1 and {MAX_LIST}")));
     }
-    Ok(Json(JobList { jobs: state.dispatcher.jobs.recent(limit, query.status).await? }))
+    Ok(Json(JobList { jobs: state.dispatcher.jobs.recent(&caller.tenant, limit, query.status).await? }))
 }

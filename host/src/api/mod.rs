@@ -1,6 +1,7 @@
 //! The HTTP API: thin axum handlers over [`AppState`]. Errors are one JSON shape,
 //! `{"error": {"code", "message"}}`, built by [`ApiError`].
 
+mod auth;
 mod components;
 mod error;
 mod events;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub dispatcher: Dispatcher,
     pub functions: std::sync::Arc<crate::functions::Functions>,
     pub executors: async_nats::jetstream::kv::Store,
+    /// The API keys this host accepts.
+    pub keys: crate::auth::ApiKeys,
     /// Messages of jobs that ran out of deliveries, for retries.
     pub dead_letters: async_nats::jetstream::kv::Store,
     pub limits: ApiLimits,
@@ -90,7 +93,10 @@ pub fn router(state: AppState) -> Router {
         .merge(jobs)
         .route("/v1/ws", get(ws::upgrade))
         .route("/v1/executors", get(executors::list))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_nats));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_nats))
+        .route("/v1/session", get(auth::whoami))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route("/v1/session", axum::routing::post(auth::login).delete(auth::logout));
     Router::new()
         .merge(bus)
         .route("/healthz", get(health::healthz))

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use axum::Extension;
 use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
@@ -19,15 +20,20 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::AppState;
-use crate::jobs::{CancelOutcome, FollowError, SubmitError, follow};
+use crate::auth::{Caller, Role};
+use crate::jobs::{CancelOutcome, FollowError, JobStore, SubmitError, follow};
 use crate::nats::names;
 
 /// How long a cancel sent over the socket waits for a running job to stop.
 const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-pub async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let max = state.limits.max_request_bytes;
-    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| session(state, socket))
+    ws.max_message_size(max).max_frame_size(max).on_upgrade(move |socket| session(state, caller, socket))
 }
 
 /// Messages waiting to be written to one client.
@@ -53,12 +59,14 @@ impl Outbox {
 
 struct Session {
     state: AppState,
+    /// Whose socket this is: submits go to its tenant, only its tenant's jobs are shown.
+    caller: Caller,
     outbox: Arc<Outbox>,
     jobs: HashMap<String, JoinHandle<()>>,
     all: Option<JoinHandle<()>>,
 }
 
-async fn session(state: AppState, socket: WebSocket) {
+async fn session(state: AppState, caller: Caller, socket: WebSocket) {
     let (mut sink, mut incoming) = socket.split();
     let (tx, mut rx) = mpsc::channel(state.limits.ws_buffer_messages.max(1));
     let dropped = Arc::new(AtomicU64::new(0));
@@ -83,7 +91,8 @@ async fn session(state: AppState, socket: WebSocket) {
             }
         }
     });
-    let mut session = Session { state, outbox: Arc::new(Outbox { tx, dropped }), jobs: HashMap::new(), all: None };
+    let outbox = Arc::new(Outbox { tx, dropped });
+    let mut session = Session { state, caller, outbox, jobs: HashMap::new(), all: None };
     while let Some(Ok(message)) = incoming.next().await {
         match message {
             Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
@@ -106,7 +115,11 @@ async fn session(state: AppState, socket: WebSocket) {
 impl Session {
     async fn handle(&mut self, request: ClientMessage) {
         match request {
-            ClientMessage::Submit { job } => match self.state.dispatcher.submit(job, None).await {
+            ClientMessage::Submit { .. } | ClientMessage::Cancel { .. } if !self.caller.may(Role::Submit) => {
+                let role = self.caller.role.as_str();
+                self.error("forbidden", format!("a `{role}` key cannot submit or cancel jobs")).await;
+            }
+            ClientMessage::Submit { job } => match self.state.dispatcher.submit(&self.caller.tenant, job, None).await {
                 Ok(record) => {
                     self.outbox.reply(ServerMessage::Accepted { id: record.id.clone(), status: record.status }).await;
                     self.follow_job(record.id, None).await;
@@ -147,6 +160,9 @@ impl Session {
                 if uuid::Uuid::try_parse(&job).is_err() {
                     return self.error("invalid_job_id", format!("{job:?} is not a job id")).await;
                 }
+                if !self.owns(&job).await {
+                    return self.error("job_not_found", format!("no job {job}")).await;
+                }
                 match self.state.dispatcher.cancel(&job, CANCEL_WAIT).await {
                     Ok(CancelOutcome::Cancelled(r) | CancelOutcome::Requested(r)) => {
                         self.outbox.reply(ServerMessage::CancelResult { job, status: r.status }).await;
@@ -164,6 +180,9 @@ impl Session {
 
     /// Streams one job's events into the outbox until its `done`.
     async fn follow_job(&mut self, id: String, after: Option<u64>) {
+        if !self.owns(&id).await {
+            return self.error("job_not_found", format!("no job {id}")).await;
+        }
         let dispatcher = &self.state.dispatcher;
         let events = match follow(&dispatcher.js, &dispatcher.jobs, &id, after).await {
             Ok(events) => events,
@@ -192,15 +211,23 @@ impl Session {
         let status = client.subscribe(names::all_jobs_event_subject(EventKind::Status)).await?;
         let done = client.subscribe(names::all_jobs_event_subject(EventKind::Done)).await?;
         let outbox = self.outbox.clone();
+        let mut tenant = TenantFilter::new(self.caller.tenant.clone(), self.state.dispatcher.jobs.clone());
         Ok(tokio::spawn(async move {
             let mut both = futures::stream::select(status, done);
             while let Some(message) = both.next().await {
                 let Some((job, _)) = names::parse_event_subject(&message.subject) else { continue };
-                if let Ok(event) = serde_json::from_slice::<JobEvent>(&message.payload) {
+                if let Ok(event) = serde_json::from_slice::<JobEvent>(&message.payload)
+                    && tenant.allows(job, &event).await
+                {
                     outbox.offer(ServerMessage::Event { job: job.to_owned(), seq: None, event });
                 }
             }
         }))
+    }
+
+    /// Whether job `id` exists and belongs to the caller's tenant.
+    async fn owns(&self, id: &str) -> bool {
+        matches!(self.state.dispatcher.jobs.get(id).await, Ok(Some((record, _))) if record.tenant == self.caller.tenant)
     }
 
     async fn submit_error(&self, e: SubmitError) {
@@ -210,5 +237,37 @@ impl Session {
 
     async fn error(&self, code: &str, message: String) {
         self.outbox.reply(ServerMessage::Error { code: code.to_owned(), message }).await;
+    }
+}
+
+/// Which jobs' events one tenant may see on the all-jobs feed (events do not name their
+/// tenant; records do). Remembers the answer per job, within a bound.
+struct TenantFilter {
+    tenant: String,
+    jobs: JobStore,
+    known: HashMap<String, bool>,
+}
+
+/// Jobs remembered before the filter starts afresh.
+const TENANT_FILTER_MEMORY: usize = 10_000;
+
+impl TenantFilter {
+    fn new(tenant: String, jobs: JobStore) -> Self {
+        Self { tenant, jobs, known: HashMap::new() }
+    }
+
+    async fn allows(&mut self, job: &str, event: &JobEvent) -> bool {
+        if let JobEvent::Done(record) = event {
+            return record.tenant == self.tenant;
+        }
+        if let Some(&allowed) = self.known.get(job) {
+            return allowed;
+        }
+        let allowed = matches!(self.jobs.get(job).await, Ok(Some((record, _))) if record.tenant == self.tenant);
+        if self.known.len() >= TENANT_FILTER_MEMORY {
+            self.known.clear();
+        }
+        self.known.insert(job.to_owned(), allowed);
+        allowed
     }
 }

@@ -18,6 +18,24 @@ pub struct ServerArgs {
     /// Base URL of an edge host.
     #[arg(long, env = "EDGE_SERVER", default_value = DEFAULT_SERVER)]
     pub server: String,
+
+    /// API key, when the host requires one (`edge dev` prints one).
+    #[arg(long, env = "EDGE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+impl ServerArgs {
+    /// An HTTP client that sends the API key with every request.
+    fn client(&self) -> anyhow::Result<reqwest::Client> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = &self.api_key {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+                .map_err(|_| anyhow::anyhow!("the API key must be visible ASCII"))?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        Ok(reqwest::Client::builder().default_headers(headers).build()?)
+    }
 }
 
 /// Upload a component file under a name.
@@ -40,7 +58,7 @@ impl UploadCommand {
             None => self.file.file_stem().and_then(|s| s.to_str()).context("give --name")?.to_owned(),
         };
         let url = format!("{}/v1/components", self.server.server.trim_end_matches('/'));
-        let response = reqwest::Client::new().post(url).query(&[("name", &name)]).body(bytes).send().await?;
+        let response = self.server.client()?.post(url).query(&[("name", &name)]).body(bytes).send().await?;
         let info: ComponentInfo = answer(response).await?;
         println!("{} v{} {} ({}, {} bytes)", info.name, info.version, info.digest, info.kind.as_str(), info.size);
         Ok(())
@@ -116,7 +134,7 @@ impl RunCommand {
             webhook: None,
         };
         let base = self.server.server.trim_end_matches('/').to_owned();
-        let client = reqwest::Client::new();
+        let client = self.server.client()?;
         let spinner = spinner(&format!("running {}", self.component));
         let submitted =
             client.post(format!("{base}/v1/jobs")).query(&[("wait", WAIT_STEP)]).json(&request).send().await?;
@@ -163,7 +181,7 @@ pub struct JobsCommand {
 impl JobsCommand {
     pub async fn execute(self) -> anyhow::Result<()> {
         let base = self.server.server.trim_end_matches('/');
-        let client = reqwest::Client::new();
+        let client = self.server.client()?;
         if let Some(id) = self.id {
             let record: JobRecord = answer(client.get(format!("{base}/v1/jobs/{id}")).send().await?).await?;
             println!("{}", serde_json::to_string_pretty(&record)?);

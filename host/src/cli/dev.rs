@@ -69,11 +69,16 @@ impl DevCommand {
 
         let (stop_tx, stop) = watch::channel(false);
         let HostDefaults { mut host, webhooks, functions, ui } = HostDefaults::try_parse_from(["edge"])?;
+        // A fresh admin key of tenant `default` each run; only its hash is written down.
+        let (dev_key, entry) = crate::auth::new_key("dev", crate::auth::DEFAULT_TENANT, crate::auth::Role::Admin)?;
+        let keys_file = self.data_dir.join("api-keys.json");
+        crate::auth::write_key_file(&keys_file, vec![entry])?;
+        let keys = crate::auth::ApiKeys::load(&keys_file)?;
         host.max_memory_mb = host.max_memory_mb.min(self.worker.max_memory_mb);
         let host_node = NodeArgs { nats_url: nats_url.clone(), data_dir: self.data_dir.join("host") };
         let mut host_stop = stop.clone();
         let host_task = tokio::spawn(async move {
-            let options = HostOptions { host: &host, webhooks: &webhooks, functions: &functions, ui: &ui };
+            let options = HostOptions { host: &host, webhooks: &webhooks, functions: &functions, ui: &ui, keys };
             serve(listener, &host_node, options, async move {
                 let _ = host_stop.wait_for(|stop| *stop).await;
             })
@@ -91,12 +96,17 @@ impl DevCommand {
         println!();
         println!("  edge is up");
         println!("    API        http://{addr}   (try: curl http://{addr}/healthz)");
+        println!("    API key    {dev_key}   (admin of tenant `default`; new each run)");
+        println!("    web UI     http://{addr}/   (log in with the key)");
         println!("    metrics    http://{addr}/metrics");
         println!("    NATS       {nats_url}   (JetStream data in {}/nats)", self.data_dir.display());
         println!("    executors  {} x concurrency {}", self.executors, self.worker.concurrency);
-        println!("  Upload:  curl --data-binary @hello.wasm 'http://{addr}/v1/components?name=hello'");
+        println!("  export EDGE_API_KEY={dev_key}");
         println!(
-            "  Run:     curl -d '{{\"component\":\"hello\",\"args\":[\"you\"]}}' 'http://{addr}/v1/jobs?wait=30s'"
+            "  Upload:  curl -H \"Authorization: Bearer $EDGE_API_KEY\" --data-binary @hello.wasm 'http://{addr}/v1/components?name=hello'"
+        );
+        println!(
+            "  Run:     curl -H \"Authorization: Bearer $EDGE_API_KEY\" -d '{{\"component\":\"hello\",\"args\":[\"you\"]}}' 'http://{addr}/v1/jobs?wait=30s'"
         );
         println!("  Ctrl-C stops everything.");
         println!();

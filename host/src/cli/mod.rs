@@ -3,6 +3,7 @@
 mod client;
 mod dev;
 mod executor;
+mod keys;
 mod serve;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ pub enum Command {
     Run(client::RunCommand),
     /// Show recent jobs, or one job.
     Jobs(client::JobsCommand),
+    /// Make API keys.
+    Keys(keys::KeysCommand),
 }
 
 impl Command {
@@ -60,6 +63,7 @@ impl Command {
             Self::Upload(cmd) => cmd.execute().await,
             Self::Run(cmd) => cmd.execute().await,
             Self::Jobs(cmd) => cmd.execute().await,
+            Self::Keys(cmd) => cmd.execute().await,
         }
     }
 }

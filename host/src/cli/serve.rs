@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::{DEFAULT_LISTEN, NodeArgs, shutdown_signal};
 use crate::api::{self, ApiLimits, AppState};
+use crate::auth::ApiKeys;
 use crate::components::ComponentStore;
 use crate::components::NatsSource;
 use crate::functions::{Functions, NameCache};
@@ -49,6 +50,34 @@ pub struct ServeCommand {
 
     #[command(flatten)]
     pub ui: UiArgs,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Who may use the API.
+#[derive(Args, Clone)]
+pub struct AuthArgs {
+    /// API key file (JSON: `{"keys": [{"name","tenant","role","sha256"}]}`; `edge keys new`
+    /// makes entries). Without it the API is open: everyone is admin of tenant `default`.
+    #[arg(long, env = "EDGE_API_KEYS_FILE")]
+    pub api_keys: Option<std::path::PathBuf>,
+}
+
+impl AuthArgs {
+    /// The keys, or an open API (with a warning) when no file is given.
+    ///
+    /// # Errors
+    /// When the file cannot be read or is malformed.
+    pub fn keys(&self) -> anyhow::Result<ApiKeys> {
+        match &self.api_keys {
+            Some(path) => ApiKeys::load(path),
+            None => {
+                tracing::warn!("no API keys configured (--api-keys): the API is open to anyone who can reach it");
+                Ok(ApiKeys::open())
+            }
+        }
+    }
 }
 
 /// Where the web UI comes from.
@@ -185,8 +214,13 @@ impl ServeCommand {
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("cannot listen on {}", self.listen))?;
-        let options =
-            HostOptions { host: &self.host, webhooks: &self.webhooks, functions: &self.functions, ui: &self.ui };
+        let options = HostOptions {
+            host: &self.host,
+            webhooks: &self.webhooks,
+            functions: &self.functions,
+            ui: &self.ui,
+            keys: self.auth.keys()?,
+        };
         serve(listener, &self.node, options, shutdown_signal()).await
     }
 }
@@ -197,6 +231,7 @@ pub struct HostOptions<'a> {
     pub webhooks: &'a WebhookArgs,
     pub functions: &'a FunctionArgs,
     pub ui: &'a UiArgs,
+    pub keys: ApiKeys,
 }
 
 /// Runs a host on `listener` until `shutdown` resolves.
@@ -209,7 +244,7 @@ pub async fn serve(
     options: HostOptions<'_>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let HostOptions { host, webhooks, functions, ui } = options;
+    let HostOptions { host, webhooks, functions, ui, keys } = options;
     let (client, js) = nats::connect(&node.nats_url, "edge-host").await?;
     let platform = nats::ensure_platform(client, js).await?;
     let metrics = crate::telemetry::install()?;
@@ -232,9 +267,9 @@ pub async fn serve(
         DeadLetters { js: platform.js.clone(), jobs: dispatcher.jobs.clone(), specs: platform.dead_letters.clone() };
     tokio::spawn(dead_letters.run(dead_letter_handlers));
     tokio::spawn({
-        let (client, dispatcher) = (platform.client.clone(), dispatcher.clone());
+        let (client, dispatcher, keys) = (platform.client.clone(), dispatcher.clone(), keys.clone());
         async move {
-            if let Err(e) = crate::micro::serve(client, dispatcher).await {
+            if let Err(e) = crate::micro::serve(client, dispatcher, keys).await {
                 tracing::error!(error = %e, "the NATS micro service stopped");
             }
         }
@@ -254,6 +289,7 @@ pub async fn serve(
         functions,
         executors: platform.executors.clone(),
         dead_letters: platform.dead_letters.clone(),
+        keys,
         limits: host.api(),
         metrics,
     };

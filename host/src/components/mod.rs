@@ -7,4 +7,4 @@ mod store;
 
 pub use inspect::{InspectError, inspect};
 pub use source::NatsSource;
-pub use store::{ComponentRef, ComponentStore, NameError, StoreError, read_object, validate_name};
+pub use store::{ComponentRef, ComponentStore, NameError, StoreError, name_key, read_object, validate_name};

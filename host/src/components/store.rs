@@ -92,7 +92,12 @@ impl ComponentRef {
     }
 }
 
-/// The registry.
+/// A name's key in `edge_names`: `<tenant>.<name>` (neither has dots).
+pub fn name_key(tenant: &str, name: &str) -> String {
+    format!("{tenant}.{name}")
+}
+
+/// The registry. Names belong to tenants; component bytes are shared by digest.
 #[derive(Clone)]
 pub struct ComponentStore {
     names: kv::Store,
@@ -111,15 +116,17 @@ impl ComponentStore {
     /// [`StoreError`] when NATS fails.
     pub async fn upload(
         &self,
+        tenant: &str,
         name: &str,
         bytes: Bytes,
         kind: ComponentKind,
     ) -> Result<(ComponentInfo, bool), StoreError> {
+        let key = name_key(tenant, name);
         let digest = digest_of(&bytes);
         let size = bytes.len() as u64;
         self.put_bytes(&digest, &bytes, kind).await?;
         for _ in 0..CAS_ATTEMPTS {
-            let entry = self.names.entry(name).await.map_err(unavailable)?;
+            let entry = self.names.entry(&key).await.map_err(unavailable)?;
             let current = match entry {
                 Some(entry) if entry.operation == kv::Operation::Put => {
                     Some((parse_info(&entry.value)?, entry.revision))
@@ -159,11 +166,11 @@ impl ComponentStore {
             };
             let value = Bytes::from(serde_json::to_vec(&info).map_err(unavailable)?);
             let written = match revision {
-                Some(revision) => match self.names.update(name, value, revision).await {
+                Some(revision) => match self.names.update(&key, value, revision).await {
                     Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
                     other => other.map(drop).map_err(unavailable),
                 },
-                None => match self.names.create(name, value).await {
+                None => match self.names.create(&key, value).await {
                     Err(e) if e.kind() == CreateErrorKind::AlreadyExists => continue,
                     other => other.map(drop).map_err(unavailable),
                 },
@@ -194,9 +201,15 @@ impl ComponentStore {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown name.
-    pub async fn configure(&self, name: &str, config: ComponentConfig) -> Result<ComponentInfo, StoreError> {
+    pub async fn configure(
+        &self,
+        tenant: &str,
+        name: &str,
+        config: ComponentConfig,
+    ) -> Result<ComponentInfo, StoreError> {
+        let key = name_key(tenant, name);
         for _ in 0..CAS_ATTEMPTS {
-            let Some(entry) = self.names.entry(name).await.map_err(unavailable)? else {
+            let Some(entry) = self.names.entry(&key).await.map_err(unavailable)? else {
                 return Err(StoreError::NotFound(name.to_owned()));
             };
             if entry.operation != kv::Operation::Put {
@@ -205,7 +218,7 @@ impl ComponentStore {
             let mut info = parse_info(&entry.value)?;
             info.config = config.clone();
             let value = Bytes::from(serde_json::to_vec(&info).map_err(unavailable)?);
-            match self.names.update(name, value, entry.revision).await {
+            match self.names.update(&key, value, entry.revision).await {
                 Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
                 Err(e) => return Err(unavailable(e)),
                 Ok(_) => return Ok(info),
@@ -223,26 +236,31 @@ impl ComponentStore {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown name.
-    pub async fn describe(&self, name: &str) -> Result<ComponentInfo, StoreError> {
-        match self.names.get(name).await.map_err(unavailable)? {
+    pub async fn describe(&self, tenant: &str, name: &str) -> Result<ComponentInfo, StoreError> {
+        match self.names.get(name_key(tenant, name)).await.map_err(unavailable)? {
             Some(value) => parse_info(&value),
             None => Err(StoreError::NotFound(name.to_owned())),
         }
     }
 
-    /// Every name, sorted.
+    /// Every name of `tenant`, sorted.
     ///
     /// # Errors
     /// [`StoreError`] when NATS fails.
-    pub async fn list(&self) -> Result<Vec<ComponentInfo>, StoreError> {
+    pub async fn list(&self, tenant: &str) -> Result<Vec<ComponentInfo>, StoreError> {
+        let prefix = name_key(tenant, "");
         let mut names: Vec<String> = match self.names.keys().await {
-            Ok(keys) => keys.try_collect().await.map_err(unavailable)?,
+            Ok(keys) => keys
+                .try_filter_map(|key| std::future::ready(Ok(key.strip_prefix(&prefix).map(str::to_owned))))
+                .try_collect()
+                .await
+                .map_err(unavailable)?,
             Err(e) => return Err(unavailable(e)),
         };
         names.sort();
         let mut infos = Vec::with_capacity(names.len());
         for name in names {
-            match self.describe(&name).await {
+            match self.describe(tenant, &name).await {
                 Ok(info) => infos.push(info),
                 Err(StoreError::NotFound(_)) => {} // deleted meanwhile
                 Err(e) => return Err(e),
@@ -255,18 +273,31 @@ impl ComponentStore {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when nothing has that name or digest.
-    pub async fn resolve(&self, reference: &ComponentRef) -> Result<(String, ComponentKind), StoreError> {
+    pub async fn resolve(&self, tenant: &str, reference: &ComponentRef) -> Result<(String, ComponentKind), StoreError> {
         match reference {
-            ComponentRef::Name(name) => self.describe(name).await.map(|info| (info.digest, info.kind)),
-            ComponentRef::Digest(digest) => match self.objects.info(digest).await {
-                Ok(info) => {
-                    let kind = info.metadata.get(KIND_METADATA).and_then(|k| ComponentKind::parse(k));
-                    let kind = kind.ok_or_else(|| StoreError::Unavailable(format!("{digest} has no kind")))?;
-                    Ok((digest.clone(), kind))
+            ComponentRef::Name(name) => self.describe(tenant, name).await.map(|info| (info.digest, info.kind)),
+            // A digest runs only if one of the tenant's names has had it: bytes are shared
+            // between tenants, access is not. (Reads the tenant's names: digests are rare.)
+            ComponentRef::Digest(digest) => {
+                let owned =
+                    self.list(tenant).await?.iter().any(|info| info.versions.iter().any(|v| &v.digest == digest));
+                if !owned {
+                    return Err(StoreError::NotFound(digest.clone()));
                 }
-                Err(e) if e.kind() == InfoErrorKind::NotFound => Err(StoreError::NotFound(digest.clone())),
-                Err(e) => Err(unavailable(e)),
-            },
+                self.digest_kind(digest).await
+            }
+        }
+    }
+
+    async fn digest_kind(&self, digest: &str) -> Result<(String, ComponentKind), StoreError> {
+        match self.objects.info(digest).await {
+            Ok(info) => {
+                let kind = info.metadata.get(KIND_METADATA).and_then(|k| ComponentKind::parse(k));
+                let kind = kind.ok_or_else(|| StoreError::Unavailable(format!("{digest} has no kind")))?;
+                Ok((digest.to_owned(), kind))
+            }
+            Err(e) if e.kind() == InfoErrorKind::NotFound => Err(StoreError::NotFound(digest.to_owned())),
+            Err(e) => Err(unavailable(e)),
         }
     }
 

@@ -64,7 +64,9 @@ impl Functions {
             Some((name, digest)) => (name, Some(digest)),
             None => (target, None),
         };
-        let entry = self.names.get(name, &self.components).await.map_err(|e| match e {
+        // `/fn/<tenant>.<name>/`, or `/fn/<name>/` for the default tenant.
+        let (tenant, name) = name.split_once('.').unwrap_or((crate::auth::DEFAULT_TENANT, name));
+        let entry = self.names.get(tenant, name, &self.components).await.map_err(|e| match e {
             StoreError::NotFound(_) => CallError::NotFound(target.to_owned()),
             other => CallError::Unavailable(other.to_string()),
         })?;

@@ -8,7 +8,7 @@ use async_nats::jetstream::kv;
 use edge_wire::ComponentInfo;
 use futures::StreamExt as _;
 
-use crate::components::{ComponentStore, StoreError};
+use crate::components::{ComponentStore, StoreError, name_key};
 use crate::runtime::OutboundPolicy;
 
 /// A name as a function call needs it, made once per change of the name.
@@ -58,17 +58,23 @@ impl NameCache {
         Ok(cache)
     }
 
-    /// The description of `name`: from the cache, or from NATS when the watch has not
+    /// The description of `tenant`'s `name`: from the cache, or from NATS when the watch has not
     /// brought it yet.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown name.
-    pub async fn get(&self, name: &str, store: &ComponentStore) -> Result<Arc<FunctionEntry>, StoreError> {
-        if let Some(entry) = self.infos.read().unwrap_or_else(PoisonError::into_inner).get(name) {
+    pub async fn get(
+        &self,
+        tenant: &str,
+        name: &str,
+        store: &ComponentStore,
+    ) -> Result<Arc<FunctionEntry>, StoreError> {
+        let key = name_key(tenant, name);
+        if let Some(entry) = self.infos.read().unwrap_or_else(PoisonError::into_inner).get(&key) {
             return Ok(entry.clone());
         }
-        let entry = FunctionEntry::new(store.describe(name).await?);
-        self.infos.write().unwrap_or_else(PoisonError::into_inner).insert(name.to_owned(), entry.clone());
+        let entry = FunctionEntry::new(store.describe(tenant, name).await?);
+        self.infos.write().unwrap_or_else(PoisonError::into_inner).insert(key, entry.clone());
         Ok(entry)
     }
 }

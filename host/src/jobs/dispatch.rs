@@ -111,18 +111,19 @@ impl Dispatcher {
     /// As `submit`, and [`SubmitError::Idempotency`] for a malformed or reused key.
     pub async fn submit_idempotent(
         &self,
+        tenant: &str,
         request: JobRequest,
         wait: Option<Duration>,
         key: Option<&str>,
     ) -> Result<JobRecord, SubmitError> {
-        let Some(key) = key else { return self.submit(request, wait).await };
-        // One scope for now; tenants get their own.
-        let scope = "";
+        let Some(key) = key else { return self.submit(tenant, request, wait).await };
+        // Each tenant has its own keys.
+        let scope = tenant;
         let id = uuid::Uuid::now_v7().to_string();
         let fingerprint = serde_json::to_vec(&request).map_err(|e| SubmitError::InvalidRequest(e.to_string()))?;
         match self.idempotency.claim(scope, key, &id, &fingerprint).await? {
             Claimed::Existing(job) => self.first_with_key(&job, wait).await,
-            Claimed::New => match self.submit_as(id, request, wait).await {
+            Claimed::New => match self.submit_as(tenant, id, request, wait).await {
                 Ok(record) => Ok(record),
                 Err(e) => {
                     self.idempotency.release(scope, key).await;
@@ -169,12 +170,18 @@ impl Dispatcher {
     ///
     /// # Errors
     /// [`SubmitError`] saying what is wrong with the request, or that NATS failed.
-    pub async fn submit(&self, request: JobRequest, wait: Option<Duration>) -> Result<JobRecord, SubmitError> {
-        self.submit_as(uuid::Uuid::now_v7().to_string(), request, wait).await
+    pub async fn submit(
+        &self,
+        tenant: &str,
+        request: JobRequest,
+        wait: Option<Duration>,
+    ) -> Result<JobRecord, SubmitError> {
+        self.submit_as(tenant, uuid::Uuid::now_v7().to_string(), request, wait).await
     }
 
     async fn submit_as(
         &self,
+        tenant: &str,
         id: String,
         request: JobRequest,
         wait: Option<Duration>,
@@ -183,7 +190,7 @@ impl Dispatcher {
         check_args_and_env(&request)?;
         let reference = ComponentRef::parse(&request.component)?;
         let limits = self.policy.resolve(&request.limits)?;
-        let (digest, kind) = self.components.resolve(&reference).await?;
+        let (digest, kind) = self.components.resolve(tenant, &reference).await?;
         if !matches!(kind, ComponentKind::Command | ComponentKind::Job) {
             return Err(SubmitError::UnsupportedKind { reference: request.component, kind: kind.as_str() });
         }
@@ -197,6 +204,7 @@ impl Dispatcher {
         };
         let record = JobRecord {
             id: id.clone(),
+            tenant: tenant.to_owned(),
             component: request.component.clone(),
             digest: digest.clone(),
             args: request.args.clone(),

@@ -67,13 +67,18 @@ impl JobStore {
         }
     }
 
-    /// The newest records first, at most `limit`, optionally of one status.
+    /// The newest records of `tenant` first, at most `limit`, optionally of one status.
     ///
     /// Reads every key: fine for the thousands of jobs the bucket's max age keeps.
     ///
     /// # Errors
     /// [`JobStoreError::Unavailable`] when NATS fails.
-    pub async fn recent(&self, limit: usize, status: Option<JobStatus>) -> Result<Vec<JobRecord>, JobStoreError> {
+    pub async fn recent(
+        &self,
+        tenant: &str,
+        limit: usize,
+        status: Option<JobStatus>,
+    ) -> Result<Vec<JobRecord>, JobStoreError> {
         let mut ids: Vec<String> = match self.kv.keys().await {
             Ok(keys) => keys.try_collect().await.map_err(unavailable)?,
             Err(e) => return Err(unavailable(e)),
@@ -86,6 +91,7 @@ impl JobStore {
                 break;
             }
             if let Some((record, _)) = self.get(&id).await?
+                && record.tenant == tenant
                 && status.is_none_or(|s| s == record.status)
             {
                 records.push(record);

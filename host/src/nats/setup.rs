@@ -203,7 +203,27 @@ mod tests {
 
         let buckets: BucketDefinitions = serde_json::from_str(BUCKETS).expect("buckets");
         let kv: Vec<_> = buckets.key_value.iter().map(|b| b.bucket.as_str()).collect();
-        assert_eq!(kv, [names::JOBS_BUCKET, names::NAMES_BUCKET, names::WEBHOOKS_BUCKET, names::EXECUTORS_BUCKET]);
+        let expected = [
+            names::JOBS_BUCKET,
+            names::NAMES_BUCKET,
+            names::WEBHOOKS_BUCKET,
+            names::EXECUTORS_BUCKET,
+            names::DEAD_LETTERS_BUCKET,
+            names::IDEMPOTENCY_BUCKET,
+        ];
+        assert_eq!(kv, expected);
+        let dead: ConsumerDefinition = serde_json::from_str(DEAD_LETTER_HANDLERS_CONSUMER).expect("consumer");
+        assert_eq!(dead.stream_name, names::DEAD_LETTERS_STREAM);
+        let advisories: stream::Config = serde_json::from_str(STREAM_DEFINITIONS[3].1).expect("dead letters");
+        // The advisory subject names the jobs stream and the executors' consumer.
+        assert_eq!(
+            advisories.subjects,
+            [format!(
+                "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{}.{}",
+                names::JOBS_STREAM,
+                names::EXECUTORS_CONSUMER
+            )]
+        );
         let senders: ConsumerDefinition = serde_json::from_str(WEBHOOK_SENDERS_CONSUMER).expect("consumer");
         assert_eq!(senders.stream_name, names::WEBHOOKS_STREAM);
         assert_eq!(senders.config.durable_name.as_deref(), Some(names::WEBHOOK_SENDERS_CONSUMER));

@@ -112,11 +112,21 @@ pub struct Options {
     pub ack_wait: &'static str,
     pub host_args: Vec<String>,
     pub executor_env: Vec<(String, String)>,
+    /// Require API keys: the host gets a key file with one admin key of tenant `default`,
+    /// which `Platform::http` then sends.
+    pub admin_key: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { executors: 1, concurrency: 2, ack_wait: "30s", host_args: Vec::new(), executor_env: Vec::new() }
+        Self {
+            executors: 1,
+            concurrency: 2,
+            ack_wait: "30s",
+            host_args: Vec::new(),
+            executor_env: Vec::new(),
+            admin_key: false,
+        }
     }
 }
 
@@ -128,6 +138,8 @@ pub struct Platform {
     pub nats: Nats,
     pub base: String,
     pub http: reqwest::Client,
+    /// The admin key, with `Options::admin_key`.
+    pub api_key: Option<String>,
     options: Options,
     next_executor: usize,
     pub dir: tempfile::TempDir,
@@ -138,8 +150,18 @@ impl Platform {
         Self::start_with(Options::default()).await
     }
 
-    pub async fn start_with(options: Options) -> Self {
+    pub async fn start_with(mut options: Options) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let api_key = options.admin_key.then(|| {
+            let key = format!("edge_test_{}", uuid::Uuid::new_v4().simple());
+            let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(key.as_bytes()));
+            let file = dir.path().join("api-keys.json");
+            let entry =
+                serde_json::json!({"name": "test-admin", "tenant": "default", "role": "admin", "sha256": sha256});
+            std::fs::write(&file, serde_json::json!({ "keys": [entry] }).to_string()).expect("key file");
+            options.host_args.extend(["--api-keys".to_string(), file.display().to_string()]);
+            key
+        });
         let nats = Nats::start(dir.path(), true);
         let mut args = vec!["serve".to_string(), "--nats-url".into(), nats.url.clone()];
         args.extend([
@@ -152,9 +174,22 @@ impl Platform {
         let host = Process::spawn_edge("host", &args, &[], dir.path());
         let addr = host.wait_for_log_field("edge host listening", "addr");
         let base = format!("http://{addr}");
-        let http = reqwest::Client::builder().timeout(PATIENCE).build().expect("http client");
-        let mut platform =
-            Self { executors: Vec::new(), host, nats, base, http, options: options.clone(), next_executor: 0, dir };
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = &api_key {
+            headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {key}").parse().expect("header"));
+        }
+        let http = reqwest::Client::builder().timeout(PATIENCE).default_headers(headers).build().expect("http client");
+        let mut platform = Self {
+            executors: Vec::new(),
+            host,
+            nats,
+            base,
+            http,
+            api_key,
+            options: options.clone(),
+            next_executor: 0,
+            dir,
+        };
         for _ in 0..options.executors {
             platform.add_executor();
         }
