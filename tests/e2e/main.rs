@@ -14,6 +14,7 @@ mod idempotency;
 mod jobs;
 mod live;
 mod nats_api;
+mod nats_auth;
 mod observability;
 mod restarts;
 mod sandbox;

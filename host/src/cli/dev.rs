@@ -75,7 +75,12 @@ impl DevCommand {
         crate::auth::write_key_file(&keys_file, vec![entry])?;
         let keys = crate::auth::ApiKeys::load(&keys_file)?;
         host.max_memory_mb = host.max_memory_mb.min(self.worker.max_memory_mb);
-        let host_node = NodeArgs { nats_url: nats_url.clone(), data_dir: self.data_dir.join("host") };
+        let host_node = NodeArgs {
+            nats_url: nats_url.clone(),
+            data_dir: self.data_dir.join("host"),
+            nats_user: None,
+            nats_password: None,
+        };
         let mut host_stop = stop.clone();
         let host_task = tokio::spawn(async move {
             let options = HostOptions { host: &host, webhooks: &webhooks, functions: &functions, ui: &ui, keys };
@@ -86,7 +91,12 @@ impl DevCommand {
         });
         let mut executors = tokio::task::JoinSet::new();
         for n in 1..=self.executors {
-            let node = NodeArgs { nats_url: nats_url.clone(), data_dir: self.data_dir.join(format!("executor-{n}")) };
+            let node = NodeArgs {
+                nats_url: nats_url.clone(),
+                data_dir: self.data_dir.join(format!("executor-{n}")),
+                nats_user: None,
+                nats_password: None,
+            };
             let mut worker = self.worker.clone();
             worker.id.get_or_insert_with(|| format!("dev-executor-{n}"));
             let stop = stop.clone();

@@ -69,7 +69,7 @@ impl ExecutorCommand {
 /// # Errors
 /// When NATS cannot be reached or set up, or the engine cannot be built.
 pub async fn run_executor(node: &NodeArgs, worker: &WorkerArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let (client, js) = nats::connect(&node.nats_url, "edge-executor").await?;
+    let (client, js) = node.connect("edge-executor").await?;
     let platform = nats::ensure_platform(client, js).await?;
     let consumer = nats::ensure_consumer(&platform.js, nats::EXECUTORS_CONSUMER, worker.ack_wait).await?;
     let ack_wait = consumer.cached_info().config.ack_wait;

@@ -78,6 +78,28 @@ pub struct NodeArgs {
     /// Directory for this node's local state (caches).
     #[arg(long, env = "EDGE_DATA_DIR", default_value = ".edge-data")]
     pub data_dir: PathBuf,
+
+    /// NATS user, for a server with users (nats/nats-server.auth.conf); with --nats-password.
+    #[arg(long, env = "EDGE_NATS_USER", requires = "nats_password")]
+    pub nats_user: Option<String>,
+
+    /// NATS password of --nats-user.
+    #[arg(long, env = "EDGE_NATS_PASSWORD", hide_env_values = true, requires = "nats_user")]
+    pub nats_password: Option<String>,
+}
+
+impl NodeArgs {
+    /// Connects to NATS as this node.
+    ///
+    /// # Errors
+    /// As [`crate::nats::connect`].
+    pub async fn connect(
+        &self,
+        client_name: &str,
+    ) -> anyhow::Result<(async_nats::Client, async_nats::jetstream::Context)> {
+        let credentials = self.nats_user.clone().zip(self.nats_password.clone());
+        crate::nats::connect(&self.nats_url, client_name, credentials).await
+    }
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

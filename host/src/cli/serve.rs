@@ -245,7 +245,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let HostOptions { host, webhooks, functions, ui, keys } = options;
-    let (client, js) = nats::connect(&node.nats_url, "edge-host").await?;
+    let (client, js) = node.connect("edge-host").await?;
     let platform = nats::ensure_platform(client, js).await?;
     let metrics = crate::telemetry::install()?;
     tokio::spawn(crate::telemetry::observe_completions(platform.client.clone()));

@@ -71,16 +71,31 @@ pub struct Platform {
 /// # Errors
 /// With a message that says what to do when the server cannot be reached or has no
 /// JetStream.
-pub async fn connect(url: &str, client_name: &str) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
-    let client = async_nats::ConnectOptions::new()
+pub async fn connect(
+    url: &str,
+    client_name: &str,
+    credentials: Option<(String, String)>,
+) -> anyhow::Result<(async_nats::Client, jetstream::Context)> {
+    let options = match credentials {
+        Some((user, password)) => async_nats::ConnectOptions::with_user_and_password(user, password),
+        None => async_nats::ConnectOptions::new(),
+    };
+    let client = options
         .name(client_name)
         .connection_timeout(CONNECT_TIMEOUT)
         // After the first connection, keep trying for ever: a restarted server is normal.
         .max_reconnects(None)
         .connect(url)
         .await
-        .with_context(|| {
-            format!("cannot reach NATS at {url}: is nats-server running there? (`just nats` starts one)")
+        .map_err(|e| match e.kind() {
+            async_nats::ConnectErrorKind::AuthorizationViolation | async_nats::ConnectErrorKind::Authentication => {
+                anyhow::anyhow!(
+                    "NATS at {url} refused this node's credentials: give --nats-user and --nats-password \
+                     (EDGE_NATS_USER, EDGE_NATS_PASSWORD) of a user in its config ({e})"
+                )
+            }
+            _ => anyhow::Error::new(e)
+                .context(format!("cannot reach NATS at {url}: is nats-server running there? (`just nats` starts one)")),
         })?;
     let js = jetstream::new(client.clone());
     match tokio::time::timeout(CONNECT_TIMEOUT, js.query_account()).await {

@@ -60,14 +60,28 @@ impl Nats {
     /// Starts a server with JetStream (`jetstream = true`) or without.
     pub fn start(dir: &Path, jetstream: bool) -> Self {
         let store = dir.join("nats-store");
-        let (process, url) = Self::spawn(dir, &store, "-1", jetstream);
+        let (process, url) = Self::spawn(dir, &store, "-1", jetstream, "nats-server.conf", &[]);
         Self { url, process, store }
     }
 
-    fn spawn(dir: &Path, store: &Path, port: &str, jetstream: bool) -> (Process, String) {
+    /// Starts a server with `nats/<config>` and `env` (e.g. the passwords its users need).
+    pub fn start_with_config(dir: &Path, config: &str, env: &[(&str, &str)]) -> Self {
+        let store = dir.join("nats-store");
+        let (process, url) = Self::spawn(dir, &store, "-1", true, config, env);
+        Self { url, process, store }
+    }
+
+    fn spawn(
+        dir: &Path,
+        store: &Path,
+        port: &str,
+        jetstream: bool,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> (Process, String) {
         let ports = dir.join("nats-ports");
         std::fs::create_dir_all(&ports).expect("ports dir");
-        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nats/nats-server.conf");
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nats").join(config);
         let mut args: Vec<String> = vec!["-a".into(), "127.0.0.1".into(), "-p".into(), port.into()];
         args.extend(["--ports_file_dir".into(), ports.display().to_string()]);
         if jetstream {
@@ -79,7 +93,7 @@ impl Nats {
                 store.display().to_string(),
             ]);
         }
-        let process = Process::spawn("nats-server", &nats_server_binary(), &args, &[], dir);
+        let process = Process::spawn("nats-server", &nats_server_binary(), &args, env, dir);
         let ports_file = ports.join(format!("nats-server_{}.ports", process.id()));
         let url = wait_for(|| {
             let text = std::fs::read_to_string(&ports_file).ok()?;
@@ -98,7 +112,7 @@ impl Nats {
     /// Starts the server again on the same port with the same store.
     pub fn restart(&mut self, dir: &Path) {
         let port = self.url.rsplit(':').next().expect("port").to_owned();
-        let (process, url) = Self::spawn(dir, &self.store, &port, true);
+        let (process, url) = Self::spawn(dir, &self.store, &port, true, "nats-server.conf", &[]);
         assert_eq!(url, self.url, "restarted on another address");
         self.process = process;
     }
