@@ -105,6 +105,86 @@ async fn no_files_no_sockets_no_host_env() {
     assert_eq!(env.stdout.text.as_deref(), Some("ONLY=this\n"), "the executor's environment leaked");
 }
 
+/// A command whose core module asks for a table of 100 million elements.
+const HUGE_TABLE: &str = r#"(component
+    (core module $m
+        (table 100000000 funcref)
+        (func (export "run") (result i32) i32.const 0))
+    (core instance $ci (instantiate $m))
+    (func $run (result (result)) (canon lift (core func $ci "run")))
+    (instance $run-inst (export "run" (func $run)))
+    (export "wasi:cli/run@0.2.0" (instance $run-inst))
+)"#;
+
+async fn upload_wat(platform: &Platform, name: &str, wat: &str) {
+    let bytes = wat::parse_str(wat).expect("wat");
+    let url = platform.url(&format!("/v1/components?name={name}"));
+    let response = platform.http.post(url).body(bytes).send().await.expect("upload");
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_clock_spinner_times_out_and_a_huge_table_is_refused() {
+    let platform = platform_with(&["clock-spin"]).await;
+    let spun = hostile_then_hello(&platform, json!({"component": "clock-spin", "limits": {"timeout_ms": 300}})).await;
+    assert_eq!(spun.status, JobStatus::TimedOut, "{spun:?}");
+    assert!((300..5_000).contains(&spun.usage.wall_ms), "{:?}", spun.usage);
+
+    upload_wat(&platform, "huge-table", HUGE_TABLE).await;
+    let table = hostile_then_hello(&platform, json!({"component": "huge-table"})).await;
+    assert_eq!(table.status, JobStatus::Failed, "{table:?}");
+    let error = table.error.expect("error");
+    assert!(error.message.contains("table"), "{}", error.message);
+}
+
+/// RSS of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
+    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).expect("number")
+}
+
+#[tokio::test]
+async fn an_executor_stays_bounded_through_a_thousand_hostile_jobs() {
+    let platform = Platform::start_with(Options { concurrency: 4, ..Options::default() }).await;
+    for guest in ["hello", "memory-bomb", "stack-overflow", "output-flood", "endless-loop", "clock-spin"] {
+        platform.upload(guest, guest).await;
+    }
+    upload_wat(&platform, "huge-table", HUGE_TABLE).await;
+    let hostile = [
+        json!({"component": "memory-bomb", "limits": {"memory_mb": 16}}),
+        json!({"component": "stack-overflow"}),
+        json!({"component": "output-flood", "limits": {"max_output_bytes": 65536}}),
+        json!({"component": "endless-loop", "limits": {"fuel": 200_000}}),
+        json!({"component": "clock-spin", "limits": {"timeout_ms": 20}}),
+        json!({"component": "huge-table"}),
+    ];
+    let pid = platform.executors[0].id();
+    let mut rss_after_warmup = 0;
+    for round in 0..10 {
+        let mut ids = Vec::new();
+        for i in 0..100 {
+            let (status, body) = platform.submit(&hostile[(round * 100 + i) % hostile.len()], "").await;
+            assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{body}");
+            ids.push(body["id"].as_str().expect("id").to_owned());
+        }
+        for id in ids {
+            let record = platform.wait_final(&id).await;
+            assert_ne!(record.status, JobStatus::Succeeded, "a hostile job succeeded: {record:?}");
+            assert!(record.error.is_some(), "{record:?}");
+        }
+        if round == 0 {
+            rss_after_warmup = rss_kib(pid);
+        }
+    }
+    let rss_after = rss_kib(pid);
+    eprintln!("executor RSS after 100 hostile jobs: {rss_after_warmup} KiB; after 1,000: {rss_after} KiB");
+    // Pool slots are reused, not grown: nine hundred more jobs may not add more than 64 MiB.
+    assert!(rss_after < rss_after_warmup + 64 * 1024, "{rss_after_warmup} KiB -> {rss_after} KiB");
+    let after = platform.run(json!({"component": "hello", "args": ["still", "here"]})).await;
+    assert_eq!(after.status, JobStatus::Succeeded);
+}
+
 /// A component that says it is a command but imports something edge does not provide.
 const MISSING_IMPORT: &str = r#"(component
     (import "edge:missing/thing" (instance (export "f" (func))))
