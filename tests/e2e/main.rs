@@ -10,6 +10,7 @@ mod cli;
 mod components;
 mod faults;
 mod functions;
+mod hostile_input;
 mod idempotency;
 mod jobs;
 mod live;

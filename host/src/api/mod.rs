@@ -49,11 +49,31 @@ pub struct ApiLimits {
     pub max_wait: Duration,
     /// Messages a WebSocket client may fall behind before its events are dropped.
     pub ws_buffer_messages: usize,
+    /// Largest request head (header names and values), in bytes.
+    pub max_header_bytes: usize,
 }
 
 /// Where the web UI's files are.
 pub fn ui_routes(dir: &std::path::Path) -> Router {
     ui::routes(dir)
+}
+
+/// Refuses requests whose headers together exceed the configured size. (hyper's own bound is
+/// far larger and not configurable through `axum::serve`.)
+async fn limit_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let size: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    let max = state.limits.max_header_bytes;
+    if size > max {
+        let message = format!("the request headers take {size} bytes; this host takes at most {max}");
+        return ApiError::new(axum::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", message)
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// Requests that need NATS get a 503 at once while the connection is down, instead of
@@ -106,5 +126,6 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         // After the trace layer: function traffic is measured by its own metrics instead.
         .merge(functions)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limit_headers))
         .with_state(state)
 }

@@ -26,6 +26,8 @@ const DEFAULT_MAX_COMPONENT_BYTES: usize = 50 << 20;
 const DEFAULT_MAX_REQUEST_BYTES: usize = 4 << 20;
 /// WebSocket outbox size unless configured.
 const DEFAULT_WS_BUFFER_MESSAGES: usize = 256;
+/// Request head limit unless configured: browsers and proxies commonly stop at 8–32 KiB.
+const DEFAULT_MAX_HEADER_BYTES: usize = 32 << 10;
 /// Longest `?wait=` unless configured.
 const DEFAULT_MAX_WAIT: &str = "5m";
 
@@ -173,6 +175,10 @@ pub struct HostLimitArgs {
     #[arg(long, env = "EDGE_WS_BUFFER_MESSAGES", default_value_t = DEFAULT_WS_BUFFER_MESSAGES)]
     pub ws_buffer_messages: usize,
 
+    /// Largest request head (all header names and values together), in bytes: `431` above.
+    #[arg(long, env = "EDGE_MAX_HEADER_BYTES", default_value_t = DEFAULT_MAX_HEADER_BYTES)]
+    pub max_header_bytes: usize,
+
     /// Largest `limits.timeout_ms` a job may ask for.
     #[arg(long, env = "EDGE_MAX_TIMEOUT_MS", default_value_t = limits::MAX_TIMEOUT_MS)]
     pub max_timeout_ms: u64,
@@ -205,6 +211,7 @@ impl HostLimitArgs {
             max_request_bytes: self.max_request_bytes,
             max_wait: self.max_wait,
             ws_buffer_messages: self.ws_buffer_messages,
+            max_header_bytes: self.max_header_bytes,
         }
     }
 }
