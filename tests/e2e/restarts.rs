@@ -118,6 +118,19 @@ async fn sse_clients_resume_across_a_host_restart_and_the_webhook_still_arrives(
     assert_eq!(receiver.received().len(), 1);
 }
 
+/// Every ~2 s: kill -9 the first executor and start a new one in its place (the second
+/// keeps going). Returns whether it did.
+fn kill_first_executor_every_2s(platform: &mut Platform, last_kill: &mut std::time::Instant) -> bool {
+    if last_kill.elapsed() < Duration::from_secs(2) {
+        return false;
+    }
+    platform.executors[0].kill();
+    let n = platform.add_executor();
+    platform.executors[0] = platform.executors.remove(n);
+    *last_kill = std::time::Instant::now();
+    true
+}
+
 /// Soak job `i`: a quick greeting, or a few lines 20 ms apart, so kills find jobs running.
 fn job_for(i: usize) -> serde_json::Value {
     if i.is_multiple_of(2) {
@@ -151,31 +164,14 @@ async fn two_thousand_jobs_through_an_executor_killed_every_two_seconds() {
         let reply = client.request("edge.api.jobs.submit", request.into()).await.expect("submit");
         let body: serde_json::Value = serde_json::from_slice(&reply.payload).expect("json");
         ids.push((body["id"].as_str().expect("id").to_owned(), i));
-        if last_kill.elapsed() > Duration::from_secs(2) {
-            // The first executor dies and comes back; the second keeps going.
-            platform.executors[0].kill();
-            platform.executors[0] = {
-                let n = platform.add_executor();
-                platform.executors.remove(n)
-            };
-            last_kill = std::time::Instant::now();
-            kills += 1;
-        }
+        kills += usize::from(kill_first_executor_every_2s(&mut platform, &mut last_kill));
     }
     // Keep killing while the queue drains.
     let mut remaining: Vec<(String, usize)> = ids.clone();
     let mut retried = 0;
     while !remaining.is_empty() {
         assert!(started.elapsed() < Duration::from_secs(120), "{} jobs never finished", remaining.len());
-        if last_kill.elapsed() > Duration::from_secs(2) {
-            platform.executors[0].kill();
-            platform.executors[0] = {
-                let n = platform.add_executor();
-                platform.executors.remove(n)
-            };
-            last_kill = std::time::Instant::now();
-            kills += 1;
-        }
+        kills += usize::from(kill_first_executor_every_2s(&mut platform, &mut last_kill));
         let mut still = Vec::new();
         for (id, i) in remaining {
             let record = platform.job(&id).await;
