@@ -72,6 +72,7 @@ browser:
 lint:
     cargo fmt --all --check
     cargo fmt --check --manifest-path "{{ root }}/guest/Cargo.toml"
+    cargo fmt --check --manifest-path "{{ root }}/fuzz/Cargo.toml"
     cargo clippy --quiet --workspace --all-targets -- -D warnings
     cargo fmt --all --check --manifest-path "{{ root }}/frontend/Cargo.toml"
     cd "{{ root }}/frontend" && cargo clippy --quiet --release --target wasm32-unknown-unknown -p edge-ui -- -D warnings
@@ -97,7 +98,39 @@ bench: guests
         "$EDGE_GUEST_DIR/http-hello.wasm" "$results/functions.json"
     "{{ venv }}/bin/python" "{{ root }}/bench/report.py" "$results" "{{ root }}/BENCHMARKS.md"
 
+# cargo-fuzz needs nightly-only compiler flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain
+# take them. Built with ASan, in its own workspace (fuzz/), under $CARGO_TARGET_DIR/fuzz when
+# that is set. Crashes land in fuzz/artifacts/<target>/, new inputs in fuzz/corpus/<target>/.
+# Fuzz component validation and the job request checks, FUZZ_SECONDS (default 20) each.
+fuzz:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd "{{ root }}"
+    cargo fuzz --version >/dev/null 2>&1 || cargo install --quiet --locked cargo-fuzz --version 0.13.1
+    export RUSTC_BOOTSTRAP=1
+    seconds="${FUZZ_SECONDS:-20}"
+    # run must get the build's options, or it builds again with others.
+    build=(--codegen-units 16)
+    if [ -n "${CARGO_TARGET_DIR:-}" ]; then build+=(--target-dir "$CARGO_TARGET_DIR/fuzz"); fi
+    cargo fuzz build "${build[@]}"
+    mkdir -p fuzz/corpus/component_validation fuzz/corpus/job_request fuzz/artifacts
+    # The guests, when built, are real components of every kind to mutate.
+    for wasm in "$EDGE_GUEST_DIR"/*.wasm; do
+        if [ -f "$wasm" ]; then cp "$wasm" fuzz/corpus/component_validation/; fi
+    done
+    for target in component_validation job_request; do
+        log="fuzz/artifacts/$target.log"
+        if ! cargo fuzz run "${build[@]}" "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+            -max_total_time="$seconds" -timeout=10 -dict="fuzz/dicts/$target.dict" -print_final_stats=1 >"$log" 2>&1; then
+            tail -n 60 "$log"
+            echo "fuzz target $target failed; the whole log is $log"
+            exit 1
+        fi
+        echo "$target: $(grep -E '^Done [0-9]+ runs' "$log")"
+        grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log"
+    done
+
 # The end-to-end tests use real processes: nats-server, hosts, executors, headless Chromium.
-# Everything CI runs: lints, unit tests and end-to-end tests.
-test: guests ui browser lint
+# Everything CI runs: lints, fuzzing (bounded), unit tests and end-to-end tests.
+test: guests ui browser lint fuzz
     cargo test --workspace

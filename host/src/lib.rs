@@ -3,6 +3,8 @@
 //! benchmarks can drive the [`runtime`] directly.
 
 pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod runtime;
 

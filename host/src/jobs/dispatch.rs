@@ -7,7 +7,9 @@ use async_nats::jetstream::{self, message::PublishMessage};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use edge_wire::{ComponentKind, EventKind, JobEvent, JobRecord, JobRequest, JobSpec, JobStatus, QueuedRecord, Usage};
+use edge_wire::{
+    ComponentKind, EventKind, JobEvent, JobRecord, JobRequest, JobSpec, JobStatus, Limits, QueuedRecord, Usage,
+};
 use futures::StreamExt as _;
 
 use super::idempotency::{Claimed, IdempotencyError, IdempotencyKeys};
@@ -15,7 +17,7 @@ use super::{JobStore, JobStoreError, LimitError, LimitPolicy};
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::{ComponentRef, ComponentStore, NameError, StoreError};
 use crate::nats::names;
-use crate::webhooks::{WebhookError, Webhooks};
+use crate::webhooks::{UrlPolicy, WebhookError, Webhooks};
 
 /// Why a submission was refused.
 #[derive(Debug, thiserror::Error)]
@@ -186,18 +188,12 @@ impl Dispatcher {
         request: JobRequest,
         wait: Option<Duration>,
     ) -> Result<JobRecord, SubmitError> {
-        let stdin = stdin_bytes(&request)?;
-        check_args_and_env(&request)?;
-        let reference = ComponentRef::parse(&request.component)?;
-        let limits = self.policy.resolve(&request.limits)?;
+        let ValidRequest { stdin, reference, limits } = validate(&request, &self.policy, &self.webhooks.policy)?;
         let (digest, kind) = self.components.resolve(tenant, &reference).await?;
         if !matches!(kind, ComponentKind::Command | ComponentKind::Job) {
             return Err(SubmitError::UnsupportedKind { reference: request.component, kind: kind.as_str() });
         }
 
-        if let Some(webhook) = &request.webhook {
-            self.webhooks.policy.check(&webhook.url)?;
-        }
         let webhook = match &request.webhook {
             Some(webhook) => Some(self.webhooks.register(&id, webhook).await?),
             None => None,
@@ -348,6 +344,33 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// What [`validate`] makes of a request that passed.
+pub(crate) struct ValidRequest {
+    pub stdin: Vec<u8>,
+    pub reference: ComponentRef,
+    pub limits: Limits,
+}
+
+/// Every check of a job request that needs no NATS, before anything is stored; the fuzz
+/// target `job_request` runs this very function.
+///
+/// # Errors
+/// [`SubmitError`] for the first thing wrong with the request.
+pub(crate) fn validate(
+    request: &JobRequest,
+    limits: &LimitPolicy,
+    webhooks: &UrlPolicy,
+) -> Result<ValidRequest, SubmitError> {
+    let stdin = stdin_bytes(request)?;
+    check_args_and_env(request)?;
+    let reference = ComponentRef::parse(&request.component)?;
+    let limits = limits.resolve(&request.limits)?;
+    if let Some(webhook) = &request.webhook {
+        crate::webhooks::check(webhooks, webhook)?;
+    }
+    Ok(ValidRequest { stdin, reference, limits })
 }
 
 fn stdin_bytes(request: &JobRequest) -> Result<Vec<u8>, SubmitError> {

@@ -13,6 +13,7 @@ mod store;
 pub use cancel::CancelOutcome;
 pub use dead_letters::DeadLetters;
 pub use dispatch::{Dispatcher, RetryError, SubmitError};
+pub(crate) use dispatch::{ValidRequest, validate};
 pub use end::announce_end;
 pub use follow::{FollowError, follow};
 pub use idempotency::{IdempotencyError, IdempotencyKeys};

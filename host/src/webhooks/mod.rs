@@ -50,13 +50,7 @@ impl Webhooks {
     /// # Errors
     /// [`WebhookError`] for a refused URL or secret, or when NATS fails.
     pub async fn register(&self, job_id: &str, request: &WebhookRequest) -> Result<WebhookStatus, WebhookError> {
-        self.policy.check(&request.url)?;
-        if request.secret.is_empty() || request.secret.len() > policy::MAX_SECRET_BYTES {
-            return Err(WebhookError::Invalid(format!(
-                "webhook.secret must be 1 to {} bytes",
-                policy::MAX_SECRET_BYTES
-            )));
-        }
+        check(&self.policy, request)?;
         let stored = WebhookSecret { url: request.url.clone(), secret: request.secret.clone() };
         let value = serde_json::to_vec(&stored).map_err(|e| WebhookError::Unavailable(e.to_string()))?;
         self.secrets.put(job_id, value.into()).await.map_err(|e| WebhookError::Unavailable(e.to_string()))?;
@@ -67,6 +61,18 @@ impl Webhooks {
             attempts: Vec::new(),
         })
     }
+}
+
+/// Checks a webhook request's URL against `policy` and the length of its secret.
+///
+/// # Errors
+/// [`WebhookError::Invalid`] saying why it is refused.
+pub fn check(policy: &UrlPolicy, request: &WebhookRequest) -> Result<(), WebhookError> {
+    policy.check(&request.url)?;
+    if request.secret.is_empty() || request.secret.len() > policy::MAX_SECRET_BYTES {
+        return Err(WebhookError::Invalid(format!("webhook.secret must be 1 to {} bytes", policy::MAX_SECRET_BYTES)));
+    }
+    Ok(())
 }
 
 /// Queues the delivery of `record`'s webhook, if it has one waiting. Deduplicated per
