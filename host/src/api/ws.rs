@@ -168,6 +168,8 @@ impl Session {
         let events = match follow(&dispatcher.js, &dispatcher.jobs, &id, after).await {
             Ok(events) => events,
             Err(FollowError::NotFound(_)) => return self.error("job_not_found", format!("no job {id}")).await,
+            // `after` past the end of the events stream: the client's mistake, not an outage.
+            Err(e @ FollowError::NotSent(_)) => return self.error("invalid_after", e.to_string()).await,
             Err(e) => return self.error("unavailable", e.to_string()).await,
         };
         self.outbox.reply(ServerMessage::Subscribed { job: Some(id.clone()), all: false }).await;
