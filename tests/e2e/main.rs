@@ -14,6 +14,7 @@ mod jobs;
 mod live;
 mod nats_api;
 mod observability;
+mod openapi;
 mod sandbox;
 mod webhooks;
 mod websocket;

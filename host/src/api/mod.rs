@@ -8,6 +8,7 @@ mod executors;
 mod functions;
 mod health;
 mod jobs;
+mod openapi;
 mod ui;
 mod ws;
 
@@ -55,6 +56,11 @@ pub fn ui_routes(dir: &std::path::Path) -> Router {
 
 /// The routes of the host.
 pub fn router(state: AppState) -> Router {
+    routes(&state.limits).with_state(state)
+}
+
+/// The routes before the state is given, so that a test can list them without NATS.
+fn routes(limits: &ApiLimits) -> Router<AppState> {
     let components = Router::new()
         .route("/v1/components", post(components::upload).get(components::list))
         // Uploads enforce their own, larger limit while streaming the body.
@@ -67,7 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/events", get(events::job_events))
         .route("/v1/jobs/{id}/webhook/redrive", post(jobs::redrive_webhook))
         .route("/v1/jobs/{id}/retry", post(jobs::retry))
-        .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
+        .layer(DefaultBodyLimit::max(limits.max_request_bytes));
     // Function bodies stream through to the guest; the guest reads what it wants.
     let functions =
         Router::new().route("/fn/{*rest}", axum::routing::any(functions::call)).layer(DefaultBodyLimit::disable());
@@ -76,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(jobs)
         .route("/v1/ws", get(ws::upgrade))
         .route("/v1/executors", get(executors::list))
+        .route("/v1/openapi.json", get(openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/v1", get(|| async { ApiError::not_found("no such route") }))
@@ -83,5 +90,4 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         // After the trace layer: function traffic is measured by its own metrics instead.
         .merge(functions)
-        .with_state(state)
 }
