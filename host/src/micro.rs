@@ -76,8 +76,9 @@ pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher) -> anyhow
 async fn handle(dispatcher: &Dispatcher, subject: &str, payload: &[u8]) -> Reply {
     match subject {
         "jobs.submit" => {
+            // Objects only, as over HTTP (serde alone also reads a struct from an array).
             let request: JobRequest =
-                serde_json::from_slice(payload).map_err(|e| error(400, format!("not a valid job request: {e}")))?;
+                edge_wire::from_json(payload).map_err(|e| error(400, format!("not a valid job request: {e}")))?;
             let record = dispatcher.submit(request, None).await.map_err(submit_error)?;
             let links = JobLinks {
                 record: format!("/v1/jobs/{}", record.id),

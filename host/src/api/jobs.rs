@@ -46,7 +46,8 @@ pub async fn submit(
             Some(wait)
         }
     };
-    let request: JobRequest = serde_json::from_slice(&body?)
+    // Not serde_json::from_slice: that also reads a struct from an array of its fields.
+    let request: JobRequest = edge_wire::from_json(&body?)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not a valid job request: {e}")))?;
     let record = state.dispatcher.submit(request, wait).await?;
     if record.status.is_final() {

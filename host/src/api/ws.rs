@@ -86,7 +86,8 @@ async fn session(state: AppState, socket: WebSocket) {
     let mut session = Session { state, outbox: Arc::new(Outbox { tx, dropped }), jobs: HashMap::new(), all: None };
     while let Some(Ok(message)) = incoming.next().await {
         match message {
-            Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+            // Objects only, as over HTTP (serde alone also reads a struct from an array).
+            Message::Text(text) => match edge_wire::from_json::<ClientMessage>(text.as_bytes()) {
                 Ok(request) => session.handle(request).await,
                 Err(e) => session.error("invalid_message", format!("not a message this API knows: {e}")).await,
             },
