@@ -8,6 +8,8 @@ venv := root / ".venv"
 guest_target := env("CARGO_TARGET_DIR", root / "guest/target")
 
 export EDGE_NATS_SERVER := venv / "bin/nats-server"
+# Installed by `just test` from tools/requirements-test.txt.
+export EDGE_SCHEMATHESIS := venv / "bin/schemathesis"
 export EDGE_GUEST_DIR := guest_target / "wasm32-wasip2/release"
 # Hosts started by these recipes (and the tests) serve the UI built by `just ui`.
 export EDGE_UI_DIR := root / "frontend/dist"
@@ -134,4 +136,11 @@ fuzz:
 # The end-to-end tests use real processes: nats-server, hosts, executors, headless Chromium.
 # Everything CI runs: lints, fuzzing (bounded), unit tests and end-to-end tests.
 test: guests ui browser lint fuzz
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # The tests' own tools (schemathesis); reinstalled when tools/requirements-test.txt changed.
+    if ! cmp -s "{{ root }}/tools/requirements-test.txt" "{{ venv }}/.requirements-test.txt"; then
+        "{{ venv }}/bin/pip" install --quiet -r "{{ root }}/tools/requirements-test.txt"
+        cp "{{ root }}/tools/requirements-test.txt" "{{ venv }}/.requirements-test.txt"
+    fi
     cargo test --workspace

@@ -101,8 +101,9 @@ async fn handle(
     let tenant = caller.tenant.as_str();
     match subject {
         "jobs.submit" => {
+            // Objects only, as over HTTP (serde alone also reads a struct from an array).
             let request: JobRequest =
-                serde_json::from_slice(payload).map_err(|e| error(400, format!("not a valid job request: {e}")))?;
+                edge_wire::from_json(payload).map_err(|e| error(400, format!("not a valid job request: {e}")))?;
             let record =
                 dispatcher.submit_idempotent(tenant, request, None, idempotency_key).await.map_err(submit_error)?;
             let links = JobLinks {

@@ -120,6 +120,9 @@ async fn bad_job_requests_get_status_and_code() {
         (json!({"args": []}), "", StatusCode::BAD_REQUEST, "invalid_json"),
         (json!({"component": "hello", "surprise": 1}), "", StatusCode::BAD_REQUEST, "invalid_json"),
         (json!({"component": "hello", "args": "not a list"}), "", StatusCode::BAD_REQUEST, "invalid_json"),
+        // Structs are objects: serde alone would read these as {component} and {timeout_ms}.
+        (json!(["hello", ["Ada"]]), "", StatusCode::BAD_REQUEST, "invalid_json"),
+        (json!({"component": "hello", "limits": [500]}), "", StatusCode::BAD_REQUEST, "invalid_json"),
         (json!({"component": "hello", "limits": {"timeout_ms": 0}}), "", StatusCode::BAD_REQUEST, "invalid_limits"),
         (
             json!({"component": "hello", "limits": {"timeout_ms": 86_400_000}}),

@@ -100,6 +100,28 @@ async fn sse_refuses_unknown_jobs_and_bad_ids() {
     assert_eq!(error_code(&body), "invalid_last_event_id");
 }
 
+/// Found by schemathesis: resuming a live job after an id past the end of the events
+/// stream skipped the job's `done` and the stream never ended. Such an id was never sent.
+#[tokio::test]
+async fn sse_refuses_an_event_id_that_was_never_sent() {
+    let platform = Platform::start().await;
+    platform.upload("loop", "endless-loop").await;
+    let (_, body) = platform.submit(&json!({"component": "loop", "limits": {"timeout_ms": 3000}}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    let started = std::time::Instant::now();
+    let response = platform
+        .http
+        .get(platform.url(&format!("/v1/jobs/{id}/events")))
+        .header("Last-Event-ID", "1000000000")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(error_code(&body), "invalid_last_event_id");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "answered only after the job ended");
+}
+
 #[tokio::test]
 async fn a_job_world_component_reports_progress_in_order() {
     let platform = Platform::start().await;

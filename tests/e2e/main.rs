@@ -17,6 +17,7 @@ mod live;
 mod nats_api;
 mod nats_auth;
 mod observability;
+mod openapi;
 mod restarts;
 mod sandbox;
 mod tenants;

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a component is, read from its exports at upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ComponentKind {
     /// Exports `wasi:cli/run`: a program with args, env, stdin, stdout, stderr, exit code.
@@ -35,6 +36,7 @@ impl ComponentKind {
 
 /// One uploaded version of a named component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentVersion {
     /// 1 for the first upload under a name, counting up.
     pub version: u32,
@@ -50,6 +52,7 @@ pub struct ComponentVersion {
 
 /// Settings of a named component that apply to every version.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ComponentConfig {
     /// Hosts (`example.com`) or authorities (`127.0.0.1:8080`) an `http` component may send
@@ -60,6 +63,7 @@ pub struct ComponentConfig {
 
 /// A named component: its current version and the versions before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentInfo {
     /// The name jobs refer to.
     pub name: String,

@@ -4,6 +4,7 @@ use crate::{JobRecord, JobStatus};
 
 /// The last token of `edge.events.<job_id>.<kind>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The job changed status.

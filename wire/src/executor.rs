@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// A live executor, as its last heartbeat described it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecutorInfo {
     /// Its id, as in job records.
     pub id: String,
@@ -19,6 +20,7 @@ pub struct ExecutorInfo {
 
 /// `GET /v1/executors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecutorList {
     /// Live executors, by id.
     pub executors: Vec<ExecutorInfo>,

@@ -6,6 +6,8 @@ use crate::Output;
 
 /// `POST /v1/jobs`: what to run and how.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"component": "hello", "args": ["Ada"]})))]
 #[serde(deny_unknown_fields)]
 pub struct JobRequest {
     /// A component name (its current version) or a digest `sha256:<hex>`.
@@ -32,6 +34,7 @@ pub struct JobRequest {
 
 /// Limits as asked for; `None` means the default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitsRequest {
     /// Wall-clock deadline in milliseconds.
@@ -50,6 +53,7 @@ pub struct LimitsRequest {
 
 /// Limits in force for a job, every one resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Limits {
     /// Wall-clock deadline in milliseconds.
     pub timeout_ms: u64,
@@ -64,6 +68,7 @@ pub struct Limits {
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     /// Accepted and waiting for an executor.
@@ -115,6 +120,7 @@ impl JobStatus {
 
 /// Why a job failed other than by its exit code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobError {
     /// `trap`, `timeout`, `memory_limit`, `fuel_exhausted`, `output_limit`,
     /// `component_unavailable`, `instantiate` ...
@@ -125,6 +131,7 @@ pub struct JobError {
 
 /// What a job used.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Time from start of the run to its end, in milliseconds.
     pub wall_ms: u64,
@@ -141,6 +148,7 @@ pub struct Usage {
 
 /// The record of a job: kept in the `edge_jobs` bucket and answered by `GET /v1/jobs/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobRecord {
     /// Job id (UUIDv7: sorts by submission time).
     pub id: String,
@@ -232,6 +240,7 @@ pub struct QueuedRecord {
 
 /// Links a client follows from an accepted job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobLinks {
     /// The record: `/v1/jobs/{id}`.
     #[serde(rename = "self")]
@@ -242,6 +251,7 @@ pub struct JobLinks {
 
 /// `202 Accepted` answer to a submission.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobAccepted {
     /// Job id.
     pub id: String,
@@ -253,6 +263,7 @@ pub struct JobAccepted {
 
 /// `GET /v1/jobs`: the most recent jobs first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobList {
     /// Records, newest first.
     pub jobs: Vec<JobRecord>,

@@ -10,6 +10,7 @@ mod event;
 mod executor;
 mod job;
 mod output;
+mod strict;
 mod webhook;
 mod ws;
 
@@ -22,5 +23,6 @@ pub use job::{
     QueuedRecord, Usage,
 };
 pub use output::Output;
+pub use strict::from_json;
 pub use webhook::{WebhookAttempt, WebhookRequest, WebhookState, WebhookStatus};
 pub use ws::{ClientMessage, ServerMessage};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Exactly one of `text` (when the bytes are UTF-8) and `base64` (otherwise) is set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Output {
     /// The bytes as text, when they are valid UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]

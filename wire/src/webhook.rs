@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where to POST a job's final record when it ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
     /// `http://` or `https://` URL.
@@ -12,6 +13,7 @@ pub struct WebhookRequest {
 
 /// Where a webhook delivery is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WebhookState {
     /// Waiting for the job to end, or for its first attempt.
@@ -26,6 +28,7 @@ pub enum WebhookState {
 
 /// One delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAttempt {
     /// RFC 3339 time the attempt started.
     pub at: String,
@@ -41,6 +44,7 @@ pub struct WebhookAttempt {
 
 /// A job's webhook, as its record shows it (without the secret).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookStatus {
     /// Where it goes.
     pub url: String,

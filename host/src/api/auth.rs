@@ -60,7 +60,11 @@ fn unauthorized() -> Response {
 }
 
 /// Checks the caller's key and role, and hands the [`Caller`] to the handler.
-pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn authenticate(
+    axum::Extension(state): axum::Extension<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let Some(caller) = state.keys.caller(presented_key(&request).as_deref()) else { return unauthorized() };
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
     let needed = required_role(request.method(), &route);

@@ -127,6 +127,7 @@ impl From<FollowError> for ApiError {
         match e {
             FollowError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "job_not_found", e.to_string()),
             FollowError::Unavailable(_) => Self::unavailable(e),
+            FollowError::NotSent(_) => Self::bad_request("invalid_last_event_id", e.to_string()),
         }
     }
 }

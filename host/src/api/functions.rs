@@ -72,7 +72,8 @@ pub async fn configure(
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ComponentInfo>, ApiError> {
     validate_name(&name)?;
-    let config: ComponentConfig = serde_json::from_slice(&body?)
+    // Not serde_json::from_slice: that also reads a struct from an array of its fields.
+    let config: ComponentConfig = edge_wire::from_json(&body?)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not a component config: {e}")))?;
     if config.allowed_outbound_hosts.len() > MAX_OUTBOUND_HOSTS {
         return Err(ApiError::bad_request("invalid_config", format!("at most {MAX_OUTBOUND_HOSTS} outbound hosts")));

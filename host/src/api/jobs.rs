@@ -55,7 +55,8 @@ pub async fn submit(
             Some(wait)
         }
     };
-    let request: JobRequest = serde_json::from_slice(&body?)
+    // Not serde_json::from_slice: that also reads a struct from an array of its fields.
+    let request: JobRequest = edge_wire::from_json(&body?)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not a valid job request: {e}")))?;
     let record = state.dispatcher.submit_idempotent(&caller.tenant, request, wait, idempotency_key).await?;
     // A repeat of an idempotent submission may find the job over: without `wait` it is

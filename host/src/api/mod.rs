@@ -9,6 +9,7 @@ mod executors;
 mod functions;
 mod health;
 mod jobs;
+mod openapi;
 mod ui;
 mod ws;
 
@@ -61,7 +62,7 @@ pub fn ui_routes(dir: &std::path::Path) -> Router {
 /// Refuses requests whose headers together exceed the configured size. (hyper's own bound is
 /// far larger and not configurable through `axum::serve`.)
 async fn limit_headers(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::Extension(state): axum::Extension<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -79,7 +80,7 @@ async fn limit_headers(
 /// Requests that need NATS get a 503 at once while the connection is down, instead of
 /// waiting out a request timeout; the client reconnects by itself.
 async fn require_nats(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::Extension(state): axum::Extension<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -92,6 +93,12 @@ async fn require_nats(
 
 /// The routes of the host.
 pub fn router(state: AppState) -> Router {
+    // The middlewares read the state from this extension, so `routes` needs no state.
+    routes(&state.limits).layer(axum::Extension(state.clone())).with_state(state)
+}
+
+/// The routes before the state is given, so that a test can list them without NATS.
+fn routes(limits: &ApiLimits) -> Router<AppState> {
     let components = Router::new()
         .route("/v1/components", post(components::upload).get(components::list))
         // Uploads enforce their own, larger limit while streaming the body.
@@ -104,7 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/events", get(events::job_events))
         .route("/v1/jobs/{id}/webhook/redrive", post(jobs::redrive_webhook))
         .route("/v1/jobs/{id}/retry", post(jobs::retry))
-        .layer(DefaultBodyLimit::max(state.limits.max_request_bytes));
+        .layer(DefaultBodyLimit::max(limits.max_request_bytes));
     // Function bodies stream through to the guest; the guest reads what it wants.
     let functions =
         Router::new().route("/fn/{*rest}", axum::routing::any(functions::call)).layer(DefaultBodyLimit::disable());
@@ -113,12 +120,13 @@ pub fn router(state: AppState) -> Router {
         .merge(jobs)
         .route("/v1/ws", get(ws::upgrade))
         .route("/v1/executors", get(executors::list))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_nats))
+        .route_layer(axum::middleware::from_fn(require_nats))
         .route("/v1/session", get(auth::whoami))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(axum::middleware::from_fn(auth::authenticate))
         .route("/v1/session", axum::routing::post(auth::login).delete(auth::logout));
     Router::new()
         .merge(bus)
+        .route("/v1/openapi.json", get(openapi::document))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .route("/v1", get(|| async { ApiError::not_found("no such route") }))
@@ -126,6 +134,5 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         // After the trace layer: function traffic is measured by its own metrics instead.
         .merge(functions)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), limit_headers))
-        .with_state(state)
+        .layer(axum::middleware::from_fn(limit_headers))
 }

@@ -95,7 +95,8 @@ async fn session(state: AppState, caller: Caller, socket: WebSocket) {
     let mut session = Session { state, caller, outbox, jobs: HashMap::new(), all: None };
     while let Some(Ok(message)) = incoming.next().await {
         match message {
-            Message::Text(text) => match serde_json::from_str::<ClientMessage>(&text) {
+            // Objects only, as over HTTP (serde alone also reads a struct from an array).
+            Message::Text(text) => match edge_wire::from_json::<ClientMessage>(text.as_bytes()) {
                 Ok(request) => session.handle(request).await,
                 Err(e) => session.error("invalid_message", format!("not a message this API knows: {e}")).await,
             },
@@ -187,6 +188,8 @@ impl Session {
         let events = match follow(&dispatcher.js, &dispatcher.jobs, &id, after).await {
             Ok(events) => events,
             Err(FollowError::NotFound(_)) => return self.error("job_not_found", format!("no job {id}")).await,
+            // `after` past the end of the events stream: the client's mistake, not an outage.
+            Err(e @ FollowError::NotSent(_)) => return self.error("invalid_after", e.to_string()).await,
             Err(e) => return self.error("unavailable", e.to_string()).await,
         };
         self.outbox.reply(ServerMessage::Subscribed { job: Some(id.clone()), all: false }).await;

@@ -28,6 +28,9 @@ pub enum FollowError {
     NotFound(String),
     #[error("events unavailable: {0}")]
     Unavailable(String),
+    /// The client asked to resume after a sequence the events stream has not reached.
+    #[error("event id {0} was never sent")]
+    NotSent(u64),
 }
 
 impl From<JobStoreError> for FollowError {
@@ -54,6 +57,13 @@ pub async fn follow(
         return Err(FollowError::NotFound(id.to_owned()));
     };
     let events = js.get_stream(names::EVENTS_STREAM).await.map_err(unavailable)?;
+    // Sequences only grow: one past the stream's end was never sent, and following a live job
+    // from there would skip its `done` and never end.
+    if let Some(after) = after
+        && after > events.cached_info().state.last_sequence
+    {
+        return Err(FollowError::NotSent(after));
+    }
     if record.status.is_final() {
         match events.get_last_raw_message_by_subject(&names::event_subject(id, EventKind::Done)).await {
             // Its events are in the stream: replay them below, unless the client saw the end.
