@@ -1,6 +1,7 @@
 //! API keys, their tenants and roles.
 //!
-//! Keys are configured in a JSON file (`--api-keys`), which holds only their SHA-256:
+//! Keys are configured in a JSON file (`--api-keys`) or inline (`EDGE_API_KEYS`), holding
+//! only their SHA-256:
 //! `{"keys": [{"name": "ci", "tenant": "acme", "role": "submit", "sha256": "<hex>"}]}`.
 //! `edge keys new` makes a key and prints its entry. Without a file the API is open and
 //! everyone acts as the admin of the `default` tenant (`edge serve` warns; `edge dev` always
@@ -104,6 +105,15 @@ impl ApiKeys {
         self.by_hash.is_some()
     }
 
+    /// Reads keys from a key file's JSON text.
+    ///
+    /// # Errors
+    /// When it is not a key file or an entry is malformed.
+    pub fn parse(json: &str) -> anyhow::Result<Self> {
+        let file: KeyFile = serde_json::from_str(json).context("not an API key file")?;
+        Self::from_entries(file.keys)
+    }
+
     /// Reads a key file.
     ///
     /// # Errors
@@ -185,6 +195,15 @@ mod tests {
         assert_eq!(keys.caller(Some("edge_wrong")), None);
         assert_eq!(keys.caller(None), None);
         assert_eq!(ApiKeys::open().caller(None), Some(Caller::open()));
+    }
+
+    #[test]
+    fn keys_can_come_inline() {
+        let (key, entry) = new_key("env", "acme", Role::Read).expect("key");
+        let json = serde_json::to_string(&KeyFile { keys: vec![entry] }).expect("json");
+        let keys = ApiKeys::parse(&json).expect("keys");
+        assert_eq!(keys.caller(Some(&key)).map(|c| c.role), Some(Role::Read));
+        assert!(ApiKeys::parse("{\"keys\": 1}").is_err());
     }
 
     #[test]

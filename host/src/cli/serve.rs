@@ -64,6 +64,11 @@ pub struct AuthArgs {
     /// makes entries). Without it the API is open: everyone is admin of tenant `default`.
     #[arg(long, env = "EDGE_API_KEYS_FILE")]
     pub api_keys: Option<std::path::PathBuf>,
+
+    /// The same as --api-keys, inline: the key file's JSON itself (for a secret in the
+    /// environment rather than on disk).
+    #[arg(long, env = "EDGE_API_KEYS", hide_env_values = true, conflicts_with = "api_keys")]
+    pub api_keys_json: Option<String>,
 }
 
 impl AuthArgs {
@@ -72,9 +77,10 @@ impl AuthArgs {
     /// # Errors
     /// When the file cannot be read or is malformed.
     pub fn keys(&self) -> anyhow::Result<ApiKeys> {
-        match &self.api_keys {
-            Some(path) => ApiKeys::load(path),
-            None => {
+        match (&self.api_keys, &self.api_keys_json) {
+            (Some(path), _) => ApiKeys::load(path),
+            (None, Some(json)) => ApiKeys::parse(json).context("in --api-keys-json (EDGE_API_KEYS)"),
+            (None, None) => {
                 tracing::warn!("no API keys configured (--api-keys): the API is open to anyone who can reach it");
                 Ok(ApiKeys::open())
             }
