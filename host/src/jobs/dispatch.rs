@@ -48,24 +48,6 @@ pub enum SubmitError {
     Unavailable(String),
 }
 
-/// Why a retry was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum RetryError {
-    #[error("no such job")]
-    NotFound,
-    /// Only jobs that ran out of deliveries are kept for a retry, and each only once.
-    #[error("job is {} and not waiting for a retry: only jobs that failed with `max_deliveries` can be requeued, once", .0.as_str())]
-    NotRetryable(JobStatus),
-    #[error(transparent)]
-    Submit(#[from] SubmitError),
-}
-
-impl From<JobStoreError> for RetryError {
-    fn from(e: JobStoreError) -> Self {
-        Self::Submit(e.into())
-    }
-}
-
 impl From<WebhookError> for SubmitError {
     fn from(e: WebhookError) -> Self {
         match e {
@@ -198,27 +180,8 @@ impl Dispatcher {
             Some(webhook) => Some(self.webhooks.register(&id, webhook).await?),
             None => None,
         };
-        let record = JobRecord {
-            id: id.clone(),
-            tenant: tenant.to_owned(),
-            component: request.component.clone(),
-            digest: digest.clone(),
-            args: request.args.clone(),
-            status: JobStatus::Queued,
-            exit_code: None,
-            stdout: Default::default(),
-            stderr: Default::default(),
-            error: None,
-            attempts: 0,
-            executor: None,
-            limits,
-            usage: Usage::default(),
-            created_at: now_rfc3339(),
-            started_at: None,
-            finished_at: None,
-            webhook,
-            retry_of: None,
-        };
+        let record =
+            JobRecord { webhook, ..queued_record(&id, tenant, &request.component, &digest, &request.args, limits) };
         let spec = JobSpec {
             id: id.clone(),
             digest,
@@ -234,7 +197,7 @@ impl Dispatcher {
     }
 
     /// Stores `record`, publishes `spec` and, with `wait`, waits for the end.
-    async fn queue(
+    pub(super) async fn queue(
         &self,
         record: JobRecord,
         mut spec: JobSpec,
@@ -271,54 +234,6 @@ impl Dispatcher {
             }
         }
         Ok(record)
-    }
-
-    /// Queues a job that ran out of deliveries again, as a new job with the same
-    /// component, arguments, environment, stdin and limits. Each dead job is requeued once.
-    ///
-    /// # Errors
-    /// [`RetryError`] when there is no such job, it is not a dead one, or NATS fails.
-    pub async fn retry(&self, id: &str, dead_letters: &jetstream::kv::Store) -> Result<JobRecord, RetryError> {
-        let Some((old, _)) = self.jobs.get(id).await? else { return Err(RetryError::NotFound) };
-        let entry = dead_letters.entry(id).await.map_err(|e| SubmitError::Unavailable(e.to_string()))?;
-        let Some(entry) = entry.filter(|e| e.operation == jetstream::kv::Operation::Put) else {
-            return Err(RetryError::NotRetryable(old.status));
-        };
-        let mut spec: JobSpec = serde_json::from_slice(&entry.value)
-            .map_err(|e| SubmitError::Unavailable(format!("stored job message of {id} is unreadable: {e}")))?;
-        // Claim it: of two concurrent retries, one wins.
-        if dead_letters.delete_expect_revision(id, Some(entry.revision)).await.is_err() {
-            return Err(RetryError::NotRetryable(old.status));
-        }
-        let new_id = uuid::Uuid::now_v7().to_string();
-        let record = JobRecord {
-            id: new_id.clone(),
-            status: JobStatus::Queued,
-            exit_code: None,
-            stdout: Default::default(),
-            stderr: Default::default(),
-            error: None,
-            attempts: 0,
-            executor: None,
-            usage: Usage::default(),
-            created_at: now_rfc3339(),
-            started_at: None,
-            finished_at: None,
-            webhook: None,
-            retry_of: Some(id.to_owned()),
-            ..old
-        };
-        spec.id = new_id;
-        spec.submitted_at_ms = now_ms();
-        spec.queued = None;
-        match self.queue(record, spec, None).await {
-            Ok(record) => Ok(record),
-            Err(e) => {
-                // Not queued: let a later retry find it again.
-                let _ = dead_letters.put(id, entry.value).await;
-                Err(e.into())
-            }
-        }
     }
 
     async fn publish(&self, spec: &JobSpec) -> Result<(), SubmitError> {
@@ -371,6 +286,38 @@ pub(crate) fn validate(
         crate::webhooks::check(webhooks, webhook)?;
     }
     Ok(ValidRequest { stdin, reference, limits })
+}
+
+/// A new record in `queued`, before any attempt.
+pub(super) fn queued_record(
+    id: &str,
+    tenant: &str,
+    component: &str,
+    digest: &str,
+    args: &[String],
+    limits: Limits,
+) -> JobRecord {
+    JobRecord {
+        id: id.to_owned(),
+        tenant: tenant.to_owned(),
+        component: component.to_owned(),
+        digest: digest.to_owned(),
+        args: args.to_vec(),
+        status: JobStatus::Queued,
+        exit_code: None,
+        stdout: Default::default(),
+        stderr: Default::default(),
+        error: None,
+        attempts: 0,
+        executor: None,
+        limits,
+        usage: Usage::default(),
+        created_at: now_rfc3339(),
+        started_at: None,
+        finished_at: None,
+        webhook: None,
+        retry_of: None,
+    }
 }
 
 fn stdin_bytes(request: &JobRequest) -> Result<Vec<u8>, SubmitError> {
