@@ -63,6 +63,8 @@ pub async fn serve(client: async_nats::Client, dispatcher: Dispatcher, keys: Api
         endpoints.push(endpoint.map(move |request| (subject, request)));
     }
     tracing::info!(subjects = %format!("{API_PREFIX}.>"), "NATS micro service ready");
+    // Shared, not cloned per request: a `Dispatcher` is many NATS handles.
+    let (dispatcher, keys) = (std::sync::Arc::new(dispatcher), std::sync::Arc::new(keys));
     while let Some((subject, request)) = endpoints.next().await {
         let (dispatcher, keys) = (dispatcher.clone(), keys.clone());
         tokio::spawn(async move {

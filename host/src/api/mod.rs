@@ -25,9 +25,13 @@ pub use error::ApiError;
 
 use crate::jobs::Dispatcher;
 
-/// Everything the handlers need. Cheap to clone: all handles.
-#[derive(Clone)]
-pub struct AppState {
+/// Everything the handlers need, shared: axum clones the state for every request, and
+/// the NATS handles inside (each bucket with its stream's cached config) are far from free
+/// to clone (a profile of a REST burst was a third malloc/free).
+pub type AppState = std::sync::Arc<Shared>;
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub dispatcher: Dispatcher,
     pub functions: std::sync::Arc<crate::functions::Functions>,
     pub executors: async_nats::jetstream::kv::Store,

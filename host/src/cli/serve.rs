@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 
 use super::{DEFAULT_LISTEN, NodeArgs, shutdown_signal};
-use crate::api::{self, ApiLimits, AppState};
+use crate::api::{self, ApiLimits};
 use crate::auth::ApiKeys;
 use crate::components::ComponentStore;
 use crate::components::NatsSource;
@@ -297,7 +297,7 @@ pub async fn serve(
     let names = NameCache::watch(dispatcher.components.names()).await?;
     let limits = RequestLimits { timeout: functions.fn_timeout, memory_mb: functions.fn_memory_mb };
     let functions = Arc::new(Functions::new(cache, dispatcher.components.clone(), names, limits));
-    let state = AppState {
+    let state = std::sync::Arc::new(api::Shared {
         dispatcher,
         functions,
         executors: platform.executors.clone(),
@@ -305,7 +305,7 @@ pub async fn serve(
         keys,
         limits: host.api(),
         metrics,
-    };
+    });
     let addr = listener.local_addr()?;
     tracing::info!(%addr, nats = %node.nats_url, "edge host listening on http://{addr}");
     let app = api::router(state).merge(api::ui_routes(&ui.ui_dir));
