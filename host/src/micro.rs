@@ -116,17 +116,17 @@ async fn handle(
         }
         "jobs.get" => {
             let id = job_id(payload)?;
-            match dispatcher.jobs.get(&id).await {
-                Ok(Some((record, _))) if record.tenant == tenant => json(&record),
-                Ok(_) => Err(error(404, format!("no job {id}"))),
+            match dispatcher.jobs.get_owned(tenant, &id).await {
+                Ok(Some(record)) => json(&record),
+                Ok(None) => Err(error(404, format!("no job {id}"))),
                 Err(e) => Err(error(503, e.to_string())),
             }
         }
         "jobs.cancel" => {
             let id = job_id(payload)?;
-            match dispatcher.jobs.get(&id).await {
-                Ok(Some((record, _))) if record.tenant == tenant => {}
-                Ok(_) => return Err(error(404, format!("no job {id}"))),
+            match dispatcher.jobs.get_owned(tenant, &id).await {
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(error(404, format!("no job {id}"))),
                 Err(e) => return Err(error(503, e.to_string())),
             }
             match dispatcher.cancel(&id, CANCEL_WAIT).await.map_err(submit_error)? {

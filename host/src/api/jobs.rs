@@ -109,13 +109,12 @@ pub async fn get(
     Ok(Json(owned_job(&state, &caller, &id).await?))
 }
 
-/// The record of job `id` if it belongs to the caller's tenant. Another tenant's job is
-/// answered exactly like a missing one: its existence is not theirs to learn.
+/// The record of job `id` if it belongs to the caller's tenant, else `404`.
 pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<JobRecord, ApiError> {
     check_job_id(id)?;
-    match state.dispatcher.jobs.get(id).await? {
-        Some((record, _)) if record.tenant == caller.tenant => Ok(record),
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
+    match state.dispatcher.jobs.get_owned(&caller.tenant, id).await? {
+        Some(record) => Ok(record),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, "job_not_found", format!("no job {id}"))),
     }
 }
 

@@ -230,7 +230,7 @@ impl Session {
 
     /// Whether job `id` exists and belongs to the caller's tenant.
     async fn owns(&self, id: &str) -> bool {
-        matches!(self.state.dispatcher.jobs.get(id).await, Ok(Some((record, _))) if record.tenant == self.caller.tenant)
+        matches!(self.state.dispatcher.jobs.get_owned(&self.caller.tenant, id).await, Ok(Some(_)))
     }
 
     async fn submit_error(&self, e: SubmitError) {
@@ -266,7 +266,7 @@ impl TenantFilter {
         if let Some(&allowed) = self.known.get(job) {
             return allowed;
         }
-        let allowed = matches!(self.jobs.get(job).await, Ok(Some((record, _))) if record.tenant == self.tenant);
+        let allowed = matches!(self.jobs.get_owned(&self.tenant, job).await, Ok(Some(_)));
         if self.known.len() >= TENANT_FILTER_MEMORY {
             self.known.clear();
         }

@@ -130,23 +130,40 @@ impl Dispatcher {
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         let Some(wait) = wait.filter(|_| !record.status.is_final()) else { return Ok(record) };
-        let mut done = self
-            .client
-            .subscribe(names::event_subject(id, EventKind::Done))
-            .await
-            .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+        let mut done = self.subscribe_done(id).await?;
         // Read again after subscribing: it may have ended in between.
         if let Some((record, _)) = self.jobs.get(id).await?
             && record.status.is_final()
         {
             return Ok(record);
         }
+        self.record_at_end(id, &mut done, wait, record).await
+    }
+
+    /// `done` of job `id`, subscribed before anything can make it happen.
+    async fn subscribe_done(&self, id: &str) -> Result<async_nats::Subscriber, SubmitError> {
+        self.client
+            .subscribe(names::event_subject(id, EventKind::Done))
+            .await
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))
+    }
+
+    /// The final record from `done` if it comes within `wait`, else the record as stored
+    /// then (or `last_seen` if there is none).
+    async fn record_at_end(
+        &self,
+        id: &str,
+        done: &mut async_nats::Subscriber,
+        wait: Duration,
+        last_seen: JobRecord,
+    ) -> Result<JobRecord, SubmitError> {
+        // `done` carries the final record: no need to read it back.
         if let Ok(Some(message)) = tokio::time::timeout(wait, done.next()).await
             && let Ok(JobEvent::Done(last)) = serde_json::from_slice::<JobEvent>(&message.payload)
         {
             return Ok(*last);
         }
-        Ok(self.jobs.get(id).await?.map_or(record, |(current, _)| current))
+        Ok(self.jobs.get(id).await?.map_or(last_seen, |(current, _)| current))
     }
 
     /// Queues a job. With `wait`, waits up to that long for it to finish and returns the
@@ -206,12 +223,7 @@ impl Dispatcher {
         let id = record.id.clone();
         // Subscribe before publishing so the `done` event cannot slip past.
         let mut done = match wait {
-            Some(_) => Some(
-                self.client
-                    .subscribe(names::event_subject(&id, EventKind::Done))
-                    .await
-                    .map_err(|e| SubmitError::Unavailable(e.to_string()))?,
-            ),
+            Some(_) => Some(self.subscribe_done(&id).await?),
             None => None,
         };
         let revision = self.jobs.create(&record).await?;
@@ -222,18 +234,10 @@ impl Dispatcher {
         }
         metrics::counter!("edge_jobs_submitted_total").increment(1);
 
-        if let (Some(wait), Some(done)) = (wait, done.as_mut()) {
-            // `done` carries the final record: no need to read it back.
-            if let Ok(Some(message)) = tokio::time::timeout(wait, done.next()).await
-                && let Ok(JobEvent::Done(last)) = serde_json::from_slice::<JobEvent>(&message.payload)
-            {
-                return Ok(*last);
-            }
-            if let Some((current, _)) = self.jobs.get(&id).await? {
-                return Ok(current);
-            }
+        match (wait, done.as_mut()) {
+            (Some(wait), Some(done)) => self.record_at_end(&id, done, wait, record).await,
+            _ => Ok(record),
         }
-        Ok(record)
     }
 
     async fn publish(&self, spec: &JobSpec) -> Result<(), SubmitError> {

@@ -55,6 +55,15 @@ impl JobStore {
         }
     }
 
+    /// The record of `id` if it belongs to `tenant`. Another tenant's job is `None`, exactly
+    /// like a missing one: its existence is not theirs to learn.
+    ///
+    /// # Errors
+    /// [`JobStoreError::Unavailable`] when NATS fails or the record is corrupt.
+    pub async fn get_owned(&self, tenant: &str, id: &str) -> Result<Option<JobRecord>, JobStoreError> {
+        Ok(self.get(id).await?.map(|(record, _)| record).filter(|record| record.tenant == tenant))
+    }
+
     /// Replaces the record if it is still at `revision`.
     ///
     /// # Errors
