@@ -171,6 +171,8 @@ impl Series {
 }
 
 fn main() -> anyhow::Result<()> {
+    // As the `edge` binary does, so jobs cost here what they cost in an executor.
+    edge::logging::quiet_library_backtraces();
     let args = Args::parse();
     let wasm = args.guest_dir.join("echo.wasm");
     let bytes = std::fs::read(&wasm).with_context(|| format!("reading {} (run `just guests`)", wasm.display()))?;

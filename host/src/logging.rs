@@ -22,3 +22,17 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
     }
 }
+
+/// With `RUST_BACKTRACE=1` (common on servers, and the right thing for panics) every
+/// library error captures a backtrace, and wasmtime makes one each time a store is dropped:
+/// ~2% of an executor's time. edge prints errors, never their backtraces, so unless the
+/// user asked for library backtraces themselves (`RUST_LIB_BACKTRACE`), they are off;
+/// panics keep theirs.
+///
+/// Call it first thing in `main`, before any thread is spawned.
+pub fn quiet_library_backtraces() {
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: called first in `main`, before any other thread exists (see above).
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
+}

@@ -1,9 +1,10 @@
 //! Prometheus metrics of a host.
 
 use anyhow::Context as _;
-use edge_wire::{EventKind, JobEvent};
+use edge_wire::{EventKind, JobStatus, Usage};
 use futures::StreamExt as _;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use serde::Deserialize;
 
 use crate::nats::names;
 
@@ -28,14 +29,22 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     Ok(handle)
 }
 
-/// Counts every job that finishes on the platform, from the `done` events. Each host
-/// counts all of them, so sum over hosts with care (`max by` of one host is the total).
+/// What the metrics need of a `done` event (the final record, flattened into the event):
+/// read directly, without building the whole record.
+#[derive(Deserialize)]
+struct Finished {
+    status: JobStatus,
+    usage: Usage,
+}
+
+/// Counts the jobs that finish on the platform, from the `done` events. The hosts share
+/// them as one queue group, so each end is counted by one host: sum over hosts, as for
+/// `edge_jobs_submitted_total`.
 pub async fn observe_completions(client: async_nats::Client) -> anyhow::Result<()> {
-    let mut done = client.subscribe(names::all_jobs_event_subject(EventKind::Done)).await?;
+    let subject = names::all_jobs_event_subject(EventKind::Done);
+    let mut done = client.queue_subscribe(subject, names::METRICS_QUEUE_GROUP.to_owned()).await?;
     while let Some(message) = done.next().await {
-        let Ok(JobEvent::Done(record)) = serde_json::from_slice::<JobEvent>(&message.payload) else {
-            continue;
-        };
+        let Ok(record) = serde_json::from_slice::<Finished>(&message.payload) else { continue };
         metrics::counter!("edge_jobs_completed_total", "status" => record.status.as_str()).increment(1);
         metrics::histogram!("edge_job_run_seconds").record(record.usage.wall_ms as f64 / 1000.0);
         metrics::histogram!("edge_job_queue_seconds").record(record.usage.queue_ms as f64 / 1000.0);

@@ -96,3 +96,45 @@ async fn a_queued_job_is_never_run() {
         assert_eq!(error_code(&body), code);
     }
 }
+
+#[tokio::test]
+async fn a_job_cancelled_before_it_is_announced_stops_and_ends_once() {
+    // The executor never marks it running, so the host cancels it as a queued job while
+    // the executor is already running it.
+    let platform = Platform::start_with(Options { concurrency: 1, ..Options::announcing_after("1h") }).await;
+    for name in ["endless-loop", "hello"] {
+        platform.upload(name, name).await;
+    }
+    let (_, body) = platform.submit(&json!({"component": "endless-loop", "limits": {"timeout_ms": 60_000}}), "").await;
+    let id = body["id"].as_str().expect("id").to_owned();
+    // Running, from the executor's own heartbeat, while the record still says queued.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let response = platform.http.get(platform.url("/v1/executors")).send().await.expect("executors");
+        let list: edge_wire::ExecutorList = response.json().await.expect("executor list");
+        if list.executors.iter().any(|e| e.running == 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the executor never reported the job running: {list:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(platform.job(&id).await.status, JobStatus::Queued);
+
+    let (status, body) = delete(&platform, &id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["status"].as_str(), body["error"]["message"].as_str()),
+        (Some("cancelled"), Some("cancelled while queued"))
+    );
+
+    // The guest was stopped: the only slot runs the next job long before the loop's timeout.
+    let next = platform.run(json!({"component": "hello"})).await;
+    assert_eq!(next.status, JobStatus::Succeeded);
+    let record = platform.job(&id).await;
+    assert_eq!((record.status, record.attempts), (JobStatus::Cancelled, 0), "the host's record stands");
+    let events = platform.events(&id, None).await.all().await;
+    assert_eq!(events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(), ["done"]);
+    let finished: Vec<Value> = platform.executors[0].log_events("job finished");
+    let ran: Vec<&str> = finished.iter().filter_map(|e| e["job"].as_str()).collect();
+    assert_eq!(ran, [next.id.as_str()], "the cancelled job wrote no end of its own");
+}

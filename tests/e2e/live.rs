@@ -5,7 +5,7 @@ use edge_wire::{JobEvent, JobStatus, Output};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Platform, SseEvent, error_code};
+use crate::support::{Options, Platform, SseEvent, error_code};
 
 fn parse(event: &SseEvent) -> JobEvent {
     serde_json::from_str(&event.data).unwrap_or_else(|e| panic!("event {event:?}: {e}"))
@@ -154,4 +154,16 @@ async fn a_job_world_component_reports_progress_in_order() {
     assert_eq!(bad.status, JobStatus::Failed);
     let error = bad.error.expect("error");
     assert_eq!((error.code.as_str(), error.message.as_str()), ("job_error", "\"lots\" is not a number"));
+}
+
+#[tokio::test]
+async fn with_announce_after_zero_even_a_short_job_streams_its_output() {
+    let platform = Platform::start_with(Options::announcing_after("0s")).await;
+    platform.upload("hello", "hello").await;
+    let record = platform.run(json!({"component": "hello", "args": ["stream"]})).await;
+    let events = platform.events(&record.id, None).await.all().await;
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["status", "stdout", "done"]);
+    assert_eq!(stdout_of(&events), "Hello, stream!\n");
+    assert!(matches!(parse(&events[0]), JobEvent::Status { status: JobStatus::Running, attempt: 1, .. }));
 }

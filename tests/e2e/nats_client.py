@@ -26,15 +26,14 @@ async def main(url: str, component: str) -> None:
     job_id = json.loads(reply.data)["id"]
 
     events = await js.subscribe(f"edge.events.{job_id}.>", ordered_consumer=True)
-    kinds, stdout = [], ""
+    kinds = []
     while True:
         message = await events.next_msg(timeout=30)
         kind = message.subject.rsplit(".", 1)[1]
         kinds.append(kind)
         event = json.loads(message.data)
-        if kind == "stdout":
-            stdout += event.get("text", "")
         if kind == "done":
+            done_stdout = event["stdout"].get("text")
             break
 
     record = json.loads((await (await js.key_value("edge_jobs")).get(job_id)).value)
@@ -46,7 +45,7 @@ async def main(url: str, component: str) -> None:
         "service": info["name"],
         "endpoints": sorted(e["subject"] for e in info["endpoints"]),
         "kinds": kinds,
-        "stdout": stdout,
+        "done_stdout": done_stdout,
         "record_status": record["status"],
         "record_stdout": record["stdout"].get("text"),
         "fetched_status": fetched["status"],

@@ -223,19 +223,6 @@ pub struct JobSpec {
     pub limits: Limits,
     /// Submission time, milliseconds since the Unix epoch (for queue time).
     pub submitted_at_ms: u64,
-    /// The record as the host stored it, with its revision: a first attempt starts from it
-    /// without reading the store (a compare-and-set still guards the write).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub queued: Option<QueuedRecord>,
-}
-
-/// A job record at the revision it was created with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueuedRecord {
-    /// The record.
-    pub record: Box<JobRecord>,
-    /// Its revision in the `edge_jobs` bucket.
-    pub revision: u64,
 }
 
 /// Links a client follows from an accepted job.

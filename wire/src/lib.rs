@@ -19,8 +19,7 @@ pub use error::{ErrorBody, ErrorResponse};
 pub use event::{EventKind, JobEvent, OutputChunk};
 pub use executor::{ExecutorInfo, ExecutorList};
 pub use job::{
-    JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest,
-    QueuedRecord, Usage,
+    JobAccepted, JobError, JobLinks, JobList, JobRecord, JobRequest, JobSpec, JobStatus, Limits, LimitsRequest, Usage,
 };
 pub use output::Output;
 pub use strict::from_json;

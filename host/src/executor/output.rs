@@ -80,11 +80,19 @@ impl PendingStream {
         Self { kind, buffer: Vec::new(), seq: 0 }
     }
 
+    /// Sends what is buffered, in chunks of at most [`CHUNK_BYTES`] (output held until a job
+    /// is announced, or a flood taken in one go, can be far more than one message holds).
     async fn flush(&mut self, publisher: &EventPublisher, job_id: &str, attempt: u32) {
-        if self.buffer.is_empty() {
-            return;
+        let buffer = std::mem::take(&mut self.buffer);
+        for piece in buffer.chunks(CHUNK_BYTES) {
+            self.send(piece, publisher, job_id, attempt).await;
         }
-        let chunk = OutputChunk { attempt, seq: self.seq, data: Output::from_bytes(&self.buffer, false) };
+        self.buffer = buffer;
+        self.buffer.clear();
+    }
+
+    async fn send(&mut self, piece: &[u8], publisher: &EventPublisher, job_id: &str, attempt: u32) {
+        let chunk = OutputChunk { attempt, seq: self.seq, data: Output::from_bytes(piece, false) };
         let event = match self.kind {
             StreamKind::Stdout => JobEvent::Stdout(chunk),
             StreamKind::Stderr => JobEvent::Stderr(chunk),
@@ -95,7 +103,6 @@ impl PendingStream {
             // The final record still holds all output; only live viewers miss this chunk.
             tracing::warn!(job = job_id, error = %e, "cannot publish output chunk");
         }
-        self.buffer.clear();
         self.seq += 1;
     }
 }

@@ -22,7 +22,7 @@ use crate::jobs::announce_end;
 use crate::jobs::{JobStore, JobStoreError};
 use crate::nats::names;
 use crate::nats::{EventPublisher, Platform};
-use crate::runtime::{CacheError, CancelSignal, ComponentCache, LoadedFrom, RunInput, RunOutcome, Runtime};
+use crate::runtime::{CacheError, CancelSignal, ComponentCache, GuestEvent, LoadedFrom, RunInput, RunOutcome, Runtime};
 
 /// Delay before a job that hit a passing failure is offered again.
 const RETRY_DELAY: Duration = Duration::from_secs(2);
@@ -40,14 +40,17 @@ pub struct ExecutorConfig {
     pub data_dir: PathBuf,
     /// Components kept ready in memory.
     pub cache_capacity: usize,
+    /// How long a job runs before it is marked `running` and its output streamed; a job
+    /// that ends sooner costs no such writes.
+    pub announce_after: Duration,
 }
 
 /// A job that should be offered again later.
 struct Retry(String);
 
-/// Why a job did not get past its start.
+/// Why a job could not be marked running.
 enum Start {
-    /// The record was not at the revision assumed.
+    /// The record was not at the revision assumed (a cancel).
     Changed,
     Retry(Retry),
 }
@@ -218,16 +221,12 @@ impl Executor {
         }
     }
 
-    async fn process(&self, mut spec: JobSpec, attempt: u32) -> Result<(), Retry> {
-        // A first attempt starts from the record the host created, without reading it back;
-        // the compare-and-set to `running` fails if anything (a cancel) changed it since.
-        if let Some(queued) = spec.queued.take().filter(|_| attempt == 1) {
-            match self.start_and_run(&spec, attempt, *queued.record, queued.revision).await {
-                Err(Start::Changed) => {} // decide on what is stored now
-                Err(Start::Retry(retry)) => return Err(retry),
-                Ok(()) => return Ok(()),
-            }
-        }
+    async fn process(&self, spec: JobSpec, attempt: u32) -> Result<(), Retry> {
+        // Registered before the record is read: a cancel that changes the record after the
+        // read also signals the running job (the host publishes the cancel after its write).
+        let cancel = Arc::new(CancelSignal::default());
+        self.running().insert(spec.id.clone(), cancel.clone());
+        let _registered = RunningGuard { executor: self, id: &spec.id };
         let Some((record, revision)) = self.jobs.get(&spec.id).await? else {
             tracing::error!(job = %spec.id, "job has no record (expired?); dropping it");
             return Ok(());
@@ -238,66 +237,82 @@ impl Executor {
             tracing::info!(job = %spec.id, status = record.status.as_str(), "job already final");
             return self.publish_done(&record).await;
         }
-        match self.start_and_run(&spec, attempt, record, revision).await {
-            Ok(()) => Ok(()),
-            Err(Start::Changed) => Err(Retry("record changed as the job started".into())),
-            Err(Start::Retry(retry)) => Err(retry),
-        }
+        self.run_to_end(&spec, attempt, record, revision, cancel).await
     }
 
-    /// Marks the job running (compare-and-set on `revision`), runs it, stores the final
-    /// record and announces the end.
-    async fn start_and_run(
+    /// Runs the job, announcing it as `running` only if it outlasts `announce_after`, then
+    /// stores the final record (compare-and-set on the last revision this attempt knows)
+    /// and announces the end.
+    async fn run_to_end(
         &self,
         spec: &JobSpec,
         attempt: u32,
         mut record: JobRecord,
-        revision: u64,
-    ) -> Result<(), Start> {
-        // Registered before the record says `running`, so a cancel that follows it finds us.
-        let cancel = Arc::new(CancelSignal::default());
-        self.running().insert(spec.id.clone(), cancel.clone());
-        let _registered = RunningGuard { executor: self, id: &spec.id };
+        mut revision: u64,
+        cancel: Arc<CancelSignal>,
+    ) -> Result<(), Retry> {
         let started_ms = now_ms();
-        record.status = JobStatus::Running;
         record.attempts = attempt;
         record.executor = Some(self.config.id.clone());
         record.started_at = Some(now_rfc3339());
-        let revision = match self.jobs.update(&record, revision).await {
-            Ok(revision) => revision,
-            Err(JobStoreError::Conflict) => return Err(Start::Changed),
-            Err(e) => return Err(Start::Retry(e.into())),
-        };
-        let status = JobEvent::Status { status: JobStatus::Running, attempt, executor: record.executor.clone() };
-        // Confirmed after the run: the round trip overlaps with the guest.
-        let status_sent = self.events.send(&spec.id, &status, None).await;
         tracing::debug!(job = %spec.id, attempt, digest = %spec.digest, "job started");
 
-        let outcome = match self.prepare_and_run(spec, attempt, cancel).await {
+        // Output waits in the channel until the job is announced; a job that ends sooner
+        // carries all of it in its final record, and its `done` is its only event.
+        let (sink, output) = mpsc::unbounded_channel();
+        let run = self.prepare_and_run(spec, cancel.clone(), sink);
+        tokio::pin!(run);
+        let mut pump = None;
+        let ended_unannounced = match self.config.announce_after {
+            Duration::ZERO => None,
+            after => tokio::time::timeout(after, &mut run).await.ok(),
+        };
+        let outcome = match ended_unannounced {
+            Some(outcome) => outcome,
+            None => {
+                // The guest keeps running while the announcement goes out; the end is not
+                // written before the announcement settled, so its revision is known.
+                let announce_and_stream = async {
+                    let revision = self.announce(spec, attempt, &record, revision).await?;
+                    let pump = tokio::spawn(pump_output(output, self.events.clone(), spec.id.clone(), attempt));
+                    Ok::<_, Start>((revision, pump))
+                };
+                let (announced, outcome) = tokio::join!(announce_and_stream, &mut run);
+                match announced {
+                    Ok((running_revision, streaming)) => {
+                        revision = running_revision;
+                        pump = Some(streaming);
+                    }
+                    // Cancelled while it started: stop; the final write finds the record final.
+                    Err(Start::Changed) => cancel.cancel(),
+                    Err(Start::Retry(Retry(reason))) => {
+                        tracing::warn!(job = %spec.id, %reason, "cannot mark the job running; it goes on");
+                    }
+                }
+                outcome
+            }
+        };
+        let outcome = match outcome {
             Ok(outcome) => outcome,
-            Err(CacheError::Unavailable { reason, .. }) => return Err(Start::Retry(Retry(reason))),
+            Err(CacheError::Unavailable { reason, .. }) => return Err(Retry(reason)),
             Err(e @ CacheError::Unusable { .. }) => failed_before_start("component_unusable", e.to_string()),
         };
-        match status_sent {
-            Ok(ack) => {
-                if let Err(e) = ack.await {
-                    tracing::warn!(job = %spec.id, error = %e, "status not stored");
-                }
-            }
-            Err(e) => tracing::warn!(job = %spec.id, error = %e, "cannot publish status"),
+        if let Some(pump) = pump {
+            // The sink closed with the store: the pump sends what is left and ends.
+            let _ = pump.await;
         }
         fill_record(&mut record, outcome, started_ms.saturating_sub(spec.submitted_at_ms));
         match self.jobs.update(&record, revision).await {
             Ok(_) => {}
             Err(JobStoreError::Conflict) => {
-                // Someone else wrote meanwhile (another attempt after a lost lease): keep
-                // theirs if it is final, else let the job come round again.
-                return match self.jobs.get(&spec.id).await.map_err(|e| Start::Retry(e.into()))? {
+                // Someone else wrote meanwhile (a cancel, or another attempt after a lost
+                // lease): keep theirs if it is final, else let the job come round again.
+                return match self.jobs.get(&spec.id).await? {
                     Some((other, _)) if other.status.is_final() => Ok(()),
-                    _ => Err(Start::Retry(Retry("record changed while the job ran".into()))),
+                    _ => Err(Retry("record changed while the job ran".into())),
                 };
             }
-            Err(e) => return Err(Start::Retry(e.into())),
+            Err(e) => return Err(e.into()),
         }
         self.done.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
@@ -307,7 +322,23 @@ impl Executor {
             wall_ms = record.usage.wall_ms,
             "job finished"
         );
-        self.publish_done(&record).await.map_err(Start::Retry)
+        self.publish_done(&record).await
+    }
+
+    /// Marks the job `running` (compare-and-set on `revision`) and sends its `status`
+    /// event; returns the new revision.
+    async fn announce(&self, spec: &JobSpec, attempt: u32, record: &JobRecord, revision: u64) -> Result<u64, Start> {
+        let running = JobRecord { status: JobStatus::Running, ..record.clone() };
+        let revision = match self.jobs.update(&running, revision).await {
+            Ok(revision) => revision,
+            Err(JobStoreError::Conflict) => return Err(Start::Changed),
+            Err(e) => return Err(Start::Retry(e.into())),
+        };
+        let status = JobEvent::Status { status: JobStatus::Running, attempt, executor: running.executor };
+        if let Err(e) = self.events.publish(&spec.id, &status, None).await {
+            tracing::warn!(job = %spec.id, error = %e, "cannot publish status");
+        }
+        Ok(revision)
     }
 
     async fn publish_done(&self, record: &JobRecord) -> Result<(), Retry> {
@@ -317,8 +348,8 @@ impl Executor {
     async fn prepare_and_run(
         &self,
         spec: &JobSpec,
-        attempt: u32,
         cancel: Arc<CancelSignal>,
+        sink: mpsc::UnboundedSender<GuestEvent>,
     ) -> Result<RunOutcome, CacheError> {
         let runtime = self.cache.runtime();
         let max_memory_mb = runtime.settings().max_memory_mb;
@@ -337,9 +368,6 @@ impl Executor {
             let load_ms = loading.elapsed().as_secs_f64() * 1e3;
             tracing::info!(digest = %spec.digest, source = loaded_from.as_str(), load_ms, "component loaded");
         }
-
-        let (sink, output) = mpsc::unbounded_channel();
-        let pump = tokio::spawn(pump_output(output, self.events.clone(), spec.id.clone(), attempt));
         let input = RunInput {
             args: spec.args.clone(),
             env: spec.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -348,10 +376,7 @@ impl Executor {
             sink: Some(sink),
             cancel,
         };
-        let outcome = runtime.run(&ready, input).await;
-        // The sink closed with the store: the pump sends what is left and ends.
-        let _ = pump.await;
-        Ok(outcome)
+        Ok(runtime.run(&ready, input).await)
     }
 }
 

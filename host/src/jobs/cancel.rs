@@ -41,7 +41,7 @@ impl Dispatcher {
                 JobStatus::Queued => {
                     record.status = JobStatus::Cancelled;
                     record.error =
-                        Some(JobError { code: "cancelled".into(), message: "cancelled before it ran".into() });
+                        Some(JobError { code: "cancelled".into(), message: "cancelled while queued".into() });
                     record.finished_at = Some(now_rfc3339());
                     match self.jobs.update(&record, revision).await {
                         // An executor took it meanwhile: look again.
@@ -49,10 +49,13 @@ impl Dispatcher {
                         Err(e) => return Err(e.into()),
                         Ok(_) => {}
                     }
-                    // The executor that later pulls it sees it final and only acks.
+                    // The executor that later pulls it sees it final and only acks. One that
+                    // has already started it (a job is marked running only after a while)
+                    // is stopped by the signal, and its final write then finds this record.
                     super::announce_end(&self.js, &record)
                         .await
                         .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+                    self.signal_stop(id).await?;
                     return Ok(CancelOutcome::Cancelled(record));
                 }
                 _ => return self.stop_running(id, wait).await,
@@ -61,11 +64,19 @@ impl Dispatcher {
         Err(SubmitError::Unavailable(format!("job {id} kept changing while it was being cancelled")))
     }
 
+    /// Tells whichever executor runs job `id` to stop it (plain NATS, not stored).
+    async fn signal_stop(&self, id: &str) -> Result<(), SubmitError> {
+        self.client
+            .publish(names::cancel_subject(id), bytes::Bytes::new())
+            .await
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))
+    }
+
     async fn stop_running(&self, id: &str, wait: Duration) -> Result<CancelOutcome, SubmitError> {
         let unavailable = |e: &dyn std::fmt::Display| SubmitError::Unavailable(e.to_string());
         let mut done =
             self.client.subscribe(names::event_subject(id, EventKind::Done)).await.map_err(|e| unavailable(&e))?;
-        self.client.publish(names::cancel_subject(id), bytes::Bytes::new()).await.map_err(|e| unavailable(&e))?;
+        self.signal_stop(id).await?;
         let _ = tokio::time::timeout(wait, done.next()).await;
         match self.jobs.get(id).await? {
             Some((record, _)) if record.status.is_final() => Ok(CancelOutcome::Cancelled(record)),

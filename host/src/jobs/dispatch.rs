@@ -7,9 +7,7 @@ use async_nats::jetstream::{self, message::PublishMessage};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use edge_wire::{
-    ComponentKind, EventKind, JobEvent, JobRecord, JobRequest, JobSpec, JobStatus, Limits, QueuedRecord, Usage,
-};
+use edge_wire::{ComponentKind, EventKind, JobEvent, JobRecord, JobRequest, JobSpec, JobStatus, Limits, Usage};
 use futures::StreamExt as _;
 
 use super::idempotency::{Claimed, IdempotencyError, IdempotencyKeys};
@@ -208,7 +206,6 @@ impl Dispatcher {
             stdin_base64: STANDARD.encode(stdin),
             limits,
             submitted_at_ms: now_ms(),
-            queued: None,
         };
         self.queue(record, spec, wait).await
     }
@@ -217,7 +214,7 @@ impl Dispatcher {
     pub(super) async fn queue(
         &self,
         record: JobRecord,
-        mut spec: JobSpec,
+        spec: JobSpec,
         wait: Option<Duration>,
     ) -> Result<JobRecord, SubmitError> {
         let id = record.id.clone();
@@ -226,8 +223,7 @@ impl Dispatcher {
             Some(_) => Some(self.subscribe_done(&id).await?),
             None => None,
         };
-        let revision = self.jobs.create(&record).await?;
-        spec.queued = Some(QueuedRecord { record: Box::new(record.clone()), revision });
+        self.jobs.create(&record).await?;
         if let Err(e) = self.publish(&spec).await {
             self.mark_undispatched(&id, &e).await;
             return Err(e);

@@ -50,7 +50,6 @@ impl Dispatcher {
         };
         spec.id = new_id;
         spec.submitted_at_ms = now_ms();
-        spec.queued = None;
         match self.queue(record, spec, None).await {
             Ok(record) => Ok(record),
             Err(e) => {

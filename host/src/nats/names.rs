@@ -37,6 +37,9 @@ pub const IDEMPOTENCY_BUCKET: &str = "edge_idempotency";
 /// Advisories of jobs that ran out of deliveries.
 pub const DEAD_LETTERS_STREAM: &str = "EDGE_DEAD_LETTERS";
 
+/// Queue group of the hosts counting finished jobs for their metrics.
+pub const METRICS_QUEUE_GROUP: &str = "edge-metrics";
+
 const EVENTS_PREFIX: &str = "edge.events";
 const CANCEL_PREFIX: &str = "edge.jobs.cancel";
 

@@ -144,6 +144,14 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// Executors that mark a job running only after `after` (`--announce-after`): a job
+    /// that ends sooner has `done` as its only event.
+    pub fn announcing_after(after: &str) -> Self {
+        Self { executor_env: vec![("EDGE_ANNOUNCE_AFTER".to_owned(), after.to_owned())], ..Self::default() }
+    }
+}
+
 /// nats-server, one host and some executors, each a real process.
 pub struct Platform {
     // Fields drop in order: processes first (their logs print on failure), the dir last.

@@ -29,6 +29,19 @@ impl Console {
         self.chars += text.len();
         self.lines.push((stderr, api::escape_controls(text)));
     }
+
+    /// A job that ends before the executor announces it streams no output: its final
+    /// record holds it all.
+    fn fill_from(&mut self, record: &JobRecord) {
+        if self.lines.is_empty() {
+            for (stderr, output) in [(false, &record.stdout), (true, &record.stderr)] {
+                let text = output.to_text_lossy();
+                if !text.is_empty() {
+                    self.push(stderr, &text);
+                }
+            }
+        }
+    }
 }
 
 #[component]
@@ -109,6 +122,7 @@ pub fn RunPage() -> impl IntoView {
                         JobEvent::Stderr(chunk) => console.update(|c| c.push(true, &chunk.data.to_text_lossy())),
                         JobEvent::Progress { percent, message, .. } => progress.set(Some((percent, message))),
                         JobEvent::Done(record) => {
+                            console.update(|c| c.fill_from(&record));
                             outcome.set(Some(*record));
                             break;
                         }
