@@ -61,9 +61,40 @@ def latency(platform, lg):
             "errors": sum(r["errors"] for r in edge_runs + nats_runs), "runs": {"edge": edge_runs, "nats": nats_runs}}
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def burst(platform, lg):
-    return {via: loadgen(lg, "burst", "--via", via, "--nats-url", platform.nats_url, "--base", platform.base,
-                         "--jobs", BURST) for via in ("nats", "rest")}
+    """BENCH_ROUNDS bursts per way in, alternating which goes first; medians, each round's
+    figures, and the CPU each process spent per job (where the two cores went)."""
+    processes = {"nats-server": platform.procs[0].pid, "host": platform.host.pid,
+                 "executor": platform.executors[0].pid}
+    runs = {"nats": [], "rest": []}
+    for round_no in range(ROUNDS):
+        for via in (["nats", "rest"] if round_no % 2 == 0 else ["rest", "nats"]):
+            before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+            children = os.times()
+            run = loadgen(lg, "burst", "--via", via, "--nats-url", platform.nats_url, "--base", platform.base,
+                          "--jobs", BURST)
+            spent = {name: cpu_seconds(pid) - before[name] for name, pid in processes.items()}
+            after = os.times()
+            spent["loadgen"] = (after.children_user - children.children_user
+                                + after.children_system - children.children_system)
+            run["cpu_us_per_job"] = {name: round(s / BURST * 1e6, 1) for name, s in spent.items()}
+            runs[via].append(run)
+    result = {}
+    for via, rounds in runs.items():
+        result[via] = {"jobs": BURST, "rounds": len(rounds),
+                       "submit_per_s": median_of(rounds, "submit_per_s"),
+                       "completed_per_s": median_of(rounds, "completed_per_s"),
+                       "cpu_us_per_job": {name: statistics.median(r["cpu_us_per_job"][name] for r in rounds)
+                                          for name in rounds[0]["cpu_us_per_job"]},
+                       "runs": rounds}
+    return result
 
 
 def sse(platform, lg):

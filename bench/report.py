@@ -57,9 +57,11 @@ def rows(results):
         ))
         for via, target in (("nats", 15000), ("rest", 8000)):
             b = jobs["burst"][via]
+            cpu = ", ".join(f"{name} {us:.0f}" for name, us in b.get("cpu_us_per_job", {}).items())
             out.append((
-                f"burst of {b['jobs']:,} jobs over {via.upper()}, all completed",
-                f"submitted {b['submit_per_s']:,.0f}/s; completed {b['completed_per_s']:,.0f}/s",
+                f"burst of {b['jobs']:,} jobs over {via.upper()}, all completed (median of {b.get('rounds', 1)})",
+                f"submitted {b['submit_per_s']:,.0f}/s; completed {b['completed_per_s']:,.0f}/s"
+                + (f"; CPU µs/job: {cpu}" if cpu else ""),
                 "—", "—", f"≥ {target:,} jobs/s",
                 check(b["completed_per_s"] >= target) + ("" if b["completed_per_s"] >= target else
                                                          f" (submit {check(b['submit_per_s'] >= target)})"),

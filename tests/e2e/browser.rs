@@ -188,8 +188,8 @@ async fn the_ui_uploads_runs_and_follows_jobs() {
     // Its page replays its events over SSE and shows its webhook deliveries.
     let link = b.find(Locator::LinkText(&record.id)).await.expect("job link");
     link.click().await.expect("open the job");
-    let events = browser.wait_text("#job-events", "done").await;
-    assert!(events.contains("Hello, rest!"), "{events}");
+    browser.wait_text("#job-events", "done: succeeded").await;
+    browser.wait_text("#job-output", "Hello, rest!").await;
     browser.wait_text("#job-webhook", "error sending request").await;
     browser.screenshot("job").await;
 

@@ -191,21 +191,22 @@ impl Executor {
         let attempt = message.info().map(|info| u32::try_from(info.delivered).unwrap_or(u32::MAX)).unwrap_or(1);
         let id = spec.id.clone();
 
-        // Long jobs must not be redelivered while they run.
-        let keep_alive = {
-            let message = message.clone();
-            let every = self.config.ack_wait / 3;
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(every).await;
+        // Long jobs must not be redelivered while they run: in-progress acks alongside the
+        // job, in this task rather than in a task of their own per job.
+        let every = self.config.ack_wait / 3;
+        let mut keep_alive = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let work = self.process(spec, attempt);
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                result = &mut work => break result,
+                _ = keep_alive.tick() => {
                     if let Err(e) = message.ack_with(AckKind::Progress).await {
                         tracing::warn!(error = %e, "cannot extend the job's ack deadline");
                     }
                 }
-            })
+            }
         };
-        let result = self.process(spec, attempt).await;
-        keep_alive.abort();
         match result {
             Ok(()) => {
                 // Not a double ack: if this one is lost, the redelivery finds the record

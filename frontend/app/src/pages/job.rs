@@ -40,8 +40,9 @@ pub fn JobDetail(id: String) -> impl IntoView {
                         }
                         Ok(JobEvent::Progress { percent, message, .. }) => format!("{percent}% {message}"),
                         Ok(JobEvent::Done(final_record)) => {
+                            let summary = format!("done: {}", final_record.status.as_str());
                             record.set(Some(*final_record));
-                            "done".to_owned()
+                            summary
                         }
                         Err(_) => data.clone(),
                     };
@@ -71,6 +72,15 @@ pub fn JobDetail(id: String) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            // The final record has all the output (a job that ended before it was announced
+            // streamed none).
+            {move || record.get().map(|r| view! {
+                <h2>"Output"</h2>
+                <pre id="job-output" class="console">
+                    {api::escape_controls(&r.stdout.to_text_lossy())}
+                    <span class="stderr">{api::escape_controls(&r.stderr.to_text_lossy())}</span>
+                </pre>
+            })}
             {move || record.get().and_then(|r| r.webhook).map(|w| view! {
                 <h2>"Webhook"</h2>
                 <p class="mono">{format!("{} · {:?} · delivery {}", w.url, w.state, w.delivery_id)}</p>
