@@ -9,10 +9,12 @@
 //!   responder in this process, at the same rate, measured the same way.
 //! - `sse`: C clients follow one job's SSE stream; checks every client got every event.
 
+mod http1;
 mod latency;
 mod sse;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
@@ -20,7 +22,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use edge_wire::JobStatus;
 use futures::StreamExt as _;
 use serde_json::json;
-use tokio::sync::Semaphore;
 
 // The load generator shares the cores with what it measures: the lighter, the better.
 #[global_allocator]
@@ -114,22 +115,32 @@ async fn burst(
     let mut done = nats.subscribe("edge.events.*.done").await?;
     nats.flush().await?;
     let request = bytes::Bytes::from(serde_json::to_vec(&json!({"component": component, "args": ["burst"]}))?);
-    let http = reqwest::Client::new();
-    let permits = std::sync::Arc::new(Semaphore::new(in_flight));
+    // One submitter per job in flight, each on its own connection for REST; they take
+    // job numbers from a shared counter until all are taken.
+    let mut connections = Vec::new();
+    if matches!(via, Via::Rest) {
+        for _ in 0..in_flight {
+            connections.push(Some(http1::Connection::open(base).await?));
+        }
+    } else {
+        connections.resize_with(in_flight, || None);
+    }
+    let taken = std::sync::Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let jobs_url = format!("{}/v1/jobs", base.trim_end_matches('/'));
-    let mut submits = futures::stream::FuturesUnordered::new();
-    for _ in 0..jobs {
-        let permit = permits.clone().acquire_owned().await?;
-        let (nats, http, request, jobs_url) = (nats.clone(), http.clone(), request.clone(), jobs_url.clone());
-        submits.push(tokio::spawn(async move {
-            let _permit = permit;
-            submit_one(via, &nats, &http, jobs_url, request).await
-        }));
+    let mut submitters = tokio::task::JoinSet::new();
+    for mut connection in connections {
+        let (nats, request, taken) = (nats.clone(), request.clone(), taken.clone());
+        submitters.spawn(async move {
+            let mut ids = Vec::new();
+            while taken.fetch_add(1, Ordering::Relaxed) < jobs {
+                ids.push(submit_one(&nats, connection.as_mut(), request.clone()).await?);
+            }
+            anyhow::Ok(ids)
+        });
     }
     let mut ids = HashSet::with_capacity(jobs);
-    while let Some(id) = submits.next().await {
-        ids.insert(id??);
+    while let Some(submitted) = submitters.join_next().await {
+        ids.extend(submitted??);
     }
     let submitted = started.elapsed();
     ensure!(ids.len() == jobs, "{} distinct ids for {jobs} jobs", ids.len());
@@ -166,26 +177,27 @@ struct Finished {
     status: JobStatus,
 }
 
+/// What a submit answers (over REST or NATS): the new job's id.
+#[derive(serde::Deserialize)]
+struct Accepted {
+    id: String,
+}
+
+/// Submits one job over REST (with a connection) or the NATS API (without); its id.
 async fn submit_one(
-    via: Via,
     nats: &async_nats::Client,
-    http: &reqwest::Client,
-    jobs_url: String,
+    connection: Option<&mut http1::Connection>,
     request: bytes::Bytes,
 ) -> anyhow::Result<String> {
-    let reply: serde_json::Value = match via {
-        Via::Nats => {
+    let reply = match connection {
+        Some(connection) => connection.post_json("/v1/jobs", request, 202).await?,
+        None => {
             let reply = nats.request("edge.api.jobs.submit", request).await?;
             if let Some(error) = reply.headers.as_ref().and_then(|h| h.get("Nats-Service-Error")) {
                 bail!("submit refused: {error}");
             }
-            serde_json::from_slice(&reply.payload)?
-        }
-        Via::Rest => {
-            let response = http.post(jobs_url).header("content-type", "application/json").body(request).send().await?;
-            ensure!(response.status() == 202, "submit answered {}", response.status());
-            response.json().await?
+            reply.payload
         }
     };
-    reply["id"].as_str().map(str::to_owned).context("reply without an id")
+    Ok(serde_json::from_slice::<Accepted>(&reply)?.id)
 }
