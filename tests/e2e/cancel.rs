@@ -69,9 +69,19 @@ async fn a_queued_job_is_never_run() {
     platform.upload("hello", "hello").await;
     let (_, body) = platform.submit(&json!({"component": "hello"}), "").await;
     let id = body["id"].as_str().expect("id").to_owned();
+    // Queued, its record only in its message on the queue: readable and listed all the same.
+    assert_eq!(platform.job(&id).await.status, JobStatus::Queued);
+    let listed = platform.http.get(platform.url("/v1/jobs?status=queued")).send().await.expect("list");
+    let listed: edge_wire::JobList = listed.json().await.expect("job list");
+    assert_eq!(listed.jobs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+
     let (status, body) = delete(&platform, &id).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "cancelled");
+    // Taken off the queue at once.
+    let js = async_nats::jetstream::new(platform.nats_client().await);
+    let mut queue = js.get_stream("EDGE_JOBS").await.expect("job queue");
+    assert_eq!(queue.info().await.expect("info").state.messages, 0);
 
     // An executor arriving later takes the message off the queue without running it.
     let executor = platform.add_executor();

@@ -68,7 +68,7 @@ async fn nodes_use_their_credentials_and_clients_stay_on_the_api() {
     assert!(accepted["id"].is_string(), "{accepted}");
     // ...but queueing a job directly, or reading records, is not allowed.
     let js = async_nats::jetstream::new(client.clone());
-    let direct = js.publish("edge.jobs.submit", "{}".into()).await;
+    let direct = js.publish("edge.jobs.submit.01a20dd0-0000-7000-8000-000000000000", "{}".into()).await;
     let refused = match direct {
         Err(e) => e.to_string(),
         Ok(ack) => match ack.await {

@@ -202,7 +202,8 @@ pub struct JobRecord {
     pub retry_of: Option<String>,
 }
 
-/// What the host publishes to `edge.jobs.submit` for executors: everything needed to run.
+/// What the host publishes to `edge.jobs.submit.<id>` for executors: everything needed to
+/// run, and the job's record while it is queued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobSpec {
     /// Job id.
@@ -223,6 +224,9 @@ pub struct JobSpec {
     pub limits: Limits,
     /// Submission time, milliseconds since the Unix epoch (for queue time).
     pub submitted_at_ms: u64,
+    /// The record in `queued`: a queued job has no entry in `edge_jobs` yet. The executor
+    /// that announces or ends the job (or a cancel) creates it from this one.
+    pub queued: Box<JobRecord>,
 }
 
 /// Links a client follows from an accepted job.

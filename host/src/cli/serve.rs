@@ -264,7 +264,7 @@ pub async fn serve(
     tokio::spawn(crate::telemetry::observe_completions(platform.client.clone()));
     let dispatcher = Dispatcher {
         components: ComponentStore::new(platform.names.clone(), platform.components.clone()),
-        jobs: JobStore::new(platform.jobs.clone()),
+        jobs: JobStore::new(platform.jobs.clone(), platform.job_queue.clone()),
         js: platform.js.clone(),
         client: platform.client.clone(),
         policy: host.policy(),

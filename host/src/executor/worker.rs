@@ -1,9 +1,8 @@
 //! The job loop of one executor.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer};
@@ -13,13 +12,14 @@ use edge_wire::{ExecutorInfo, JobError, JobEvent, JobRecord, JobSpec, JobStatus,
 use futures::StreamExt as _;
 use tokio::sync::{mpsc, watch};
 
+use super::cancels::Cancels;
 use super::feed::JobFeed;
 use super::output::pump_output;
 use crate::clock::{now_ms, now_rfc3339};
 use crate::components::ComponentStore;
 use crate::components::NatsSource;
 use crate::jobs::announce_end;
-use crate::jobs::{JobStore, JobStoreError};
+use crate::jobs::{JobStore, JobStoreError, QUEUED};
 use crate::nats::names;
 use crate::nats::{EventPublisher, Platform};
 use crate::runtime::{CacheError, CancelSignal, ComponentCache, GuestEvent, LoadedFrom, RunInput, RunOutcome, Runtime};
@@ -69,8 +69,8 @@ pub struct Executor {
     jobs: JobStore,
     events: EventPublisher,
     cache: ComponentCache<NatsSource>,
-    /// Jobs running here, by id, with the switch that stops each.
-    running: Mutex<HashMap<String, Arc<CancelSignal>>>,
+    /// Jobs running here, and cancels for jobs that may yet arrive.
+    cancels: Cancels,
     /// Jobs finished here.
     done: AtomicU64,
     heartbeats: jetstream::kv::Store,
@@ -95,11 +95,11 @@ impl Executor {
         Ok(Self {
             client: platform.client.clone(),
             js: platform.js.clone(),
-            jobs: JobStore::new(platform.jobs.clone()),
+            jobs: JobStore::new(platform.jobs.clone(), platform.job_queue.clone()),
             events: EventPublisher::new(platform.js.clone()),
             cache,
             config,
-            running: Mutex::new(HashMap::new()),
+            cancels: Cancels::default(),
             done: AtomicU64::new(0),
             heartbeats: platform.executors.clone(),
             started_at: now_rfc3339(),
@@ -133,10 +133,8 @@ impl Executor {
     async fn listen_for_cancels(self: Arc<Self>, mut cancels: async_nats::Subscriber) {
         while let Some(message) = cancels.next().await {
             let Some(id) = names::parse_cancel_subject(&message.subject) else { continue };
-            let signal = self.running().get(id).cloned();
-            if let Some(signal) = signal {
+            if self.cancels.cancel(id) {
                 tracing::info!(job = id, "cancelling");
-                signal.cancel();
             }
         }
     }
@@ -148,7 +146,7 @@ impl Executor {
             let info = ExecutorInfo {
                 id: self.config.id.clone(),
                 concurrency: self.config.concurrency,
-                running: u32::try_from(self.running().len()).unwrap_or(u32::MAX),
+                running: u32::try_from(self.cancels.running()).unwrap_or(u32::MAX),
                 done: self.done.load(Ordering::Relaxed),
                 started_at: self.started_at.clone(),
                 last_seen: now_rfc3339(),
@@ -158,10 +156,6 @@ impl Executor {
                 tracing::warn!(error = %e, "cannot send heartbeat");
             }
         }
-    }
-
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<CancelSignal>>> {
-        self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// One unit of concurrency: asks for a single job at a time, so an executor never
@@ -223,22 +217,26 @@ impl Executor {
     }
 
     async fn process(&self, spec: JobSpec, attempt: u32) -> Result<(), Retry> {
-        // Registered before the record is read: a cancel that changes the record after the
-        // read also signals the running job (the host publishes the cancel after its write).
-        let cancel = Arc::new(CancelSignal::default());
-        self.running().insert(spec.id.clone(), cancel.clone());
-        let _registered = RunningGuard { executor: self, id: &spec.id };
+        // Registered before anything else: a cancel that comes from now on stops the job.
+        let registered = self.cancels.register(&spec.id);
+        // A first attempt starts from the record in the message: nobody else can have
+        // written one, except a cancel (which also took the message off the queue and
+        // signals; its record wins over this attempt's final write).
+        if attempt == 1 {
+            let record = (*spec.queued).clone();
+            return self.run_to_end(&spec, attempt, record, QUEUED, registered.signal.clone()).await;
+        }
         let Some((record, revision)) = self.jobs.get(&spec.id).await? else {
             tracing::error!(job = %spec.id, "job has no record (expired?); dropping it");
             return Ok(());
         };
         if record.status.is_final() {
-            // Finished by an earlier attempt that died before its ack, or cancelled while
-            // queued: make sure `done` went out (deduped if it did), then let the message go.
+            // Finished by an earlier attempt that died before its ack, or given up
+            // meanwhile: make sure `done` went out (deduped if it did), then let it go.
             tracing::info!(job = %spec.id, status = record.status.as_str(), "job already final");
             return self.publish_done(&record).await;
         }
-        self.run_to_end(&spec, attempt, record, revision, cancel).await
+        self.run_to_end(&spec, attempt, record, revision, registered.signal.clone()).await
     }
 
     /// Runs the job, announcing it as `running` only if it outlasts `announce_after`, then
@@ -378,18 +376,6 @@ impl Executor {
             cancel,
         };
         Ok(runtime.run(&ready, input).await)
-    }
-}
-
-/// Takes a job off the running list when its processing ends, however it ends.
-struct RunningGuard<'a> {
-    executor: &'a Executor,
-    id: &'a str,
-}
-
-impl Drop for RunningGuard<'_> {
-    fn drop(&mut self) {
-        self.executor.running().remove(self.id);
     }
 }
 

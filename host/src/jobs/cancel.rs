@@ -49,13 +49,14 @@ impl Dispatcher {
                         Err(e) => return Err(e.into()),
                         Ok(_) => {}
                     }
-                    // The executor that later pulls it sees it final and only acks. One that
-                    // has already started it (a job is marked running only after a while)
-                    // is stopped by the signal, and its final write then finds this record.
+                    // Off the queue, so no executor gets it. One that got it already (a job
+                    // is marked running only after a while) is stopped by the signal, and
+                    // its own final write then finds this record.
+                    self.jobs.dequeue(id).await?;
+                    self.signal_stop(id).await?;
                     super::announce_end(&self.js, &record)
                         .await
                         .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
-                    self.signal_stop(id).await?;
                     return Ok(CancelOutcome::Cancelled(record));
                 }
                 _ => return self.stop_running(id, wait).await,

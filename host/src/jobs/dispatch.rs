@@ -206,30 +206,26 @@ impl Dispatcher {
             stdin_base64: STANDARD.encode(stdin),
             limits,
             submitted_at_ms: now_ms(),
+            queued: Box::new(record),
         };
-        self.queue(record, spec, wait).await
+        self.queue(spec, wait).await
     }
 
-    /// Stores `record`, publishes `spec` and, with `wait`, waits for the end.
-    pub(super) async fn queue(
-        &self,
-        record: JobRecord,
-        spec: JobSpec,
-        wait: Option<Duration>,
-    ) -> Result<JobRecord, SubmitError> {
-        let id = record.id.clone();
+    /// Publishes `spec` (its queued record with it) and, with `wait`, waits for the end.
+    pub(super) async fn queue(&self, spec: JobSpec, wait: Option<Duration>) -> Result<JobRecord, SubmitError> {
+        let id = spec.id.clone();
         // Subscribe before publishing so the `done` event cannot slip past.
         let mut done = match wait {
             Some(_) => Some(self.subscribe_done(&id).await?),
             None => None,
         };
-        self.jobs.create(&record).await?;
         if let Err(e) = self.publish(&spec).await {
             self.mark_undispatched(&id, &e).await;
             return Err(e);
         }
         metrics::counter!("edge_jobs_submitted_total").increment(1);
 
+        let record = *spec.queued;
         match (wait, done.as_mut()) {
             (Some(wait), Some(done)) => self.record_at_end(&id, done, wait, record).await,
             _ => Ok(record),
@@ -241,21 +237,28 @@ impl Dispatcher {
         let message = PublishMessage::build().payload(Bytes::from(payload)).message_id(&spec.id);
         let ack = self
             .js
-            .send_publish(names::JOBS_SUBMIT, message)
+            .send_publish(names::job_subject(&spec.id), message)
             .await
             .map_err(|e| SubmitError::Unavailable(format!("cannot queue the job: {e}")))?;
         ack.await.map_err(|e| SubmitError::Unavailable(format!("the job queue did not confirm: {e}")))?;
         Ok(())
     }
 
-    /// A record whose job never reached the queue must not stay `queued` for ever.
+    /// The client is told the job was not queued; if the publish went through after all
+    /// (only its confirmation was lost), the job must not run: it is ended as `failed`.
     async fn mark_undispatched(&self, id: &str, cause: &SubmitError) {
-        if let Ok(Some((mut record, revision))) = self.jobs.get(id).await {
+        if let Ok(Some((mut record, revision))) = self.jobs.get(id).await
+            && !record.status.is_final()
+        {
             record.status = JobStatus::Failed;
             record.error = Some(edge_wire::JobError { code: "dispatch".into(), message: cause.to_string() });
             record.finished_at = Some(now_rfc3339());
-            if let Err(e) = self.jobs.update(&record, revision).await {
-                tracing::warn!(job = id, error = %e, "cannot mark undispatched job failed");
+            match self.jobs.update(&record, revision).await {
+                Ok(_) => {
+                    let _ = self.jobs.dequeue(id).await;
+                    let _ = self.client.publish(names::cancel_subject(id), bytes::Bytes::new()).await;
+                }
+                Err(e) => tracing::warn!(job = id, error = %e, "cannot mark undispatched job failed"),
             }
         }
     }

@@ -20,4 +20,4 @@ pub use follow::{FollowError, follow};
 pub use idempotency::{IdempotencyError, IdempotencyKeys};
 pub use limits::{LimitError, LimitPolicy};
 pub use retry::RetryError;
-pub use store::{JobStore, JobStoreError};
+pub use store::{JobStore, JobStoreError, QUEUED};

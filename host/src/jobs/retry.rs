@@ -50,7 +50,8 @@ impl Dispatcher {
         };
         spec.id = new_id;
         spec.submitted_at_ms = now_ms();
-        match self.queue(record, spec, None).await {
+        spec.queued = Box::new(record);
+        match self.queue(spec, None).await {
             Ok(record) => Ok(record),
             Err(e) => {
                 // Not queued: let a later retry find it again.

@@ -6,8 +6,9 @@ use edge_wire::EventKind;
 
 /// Work-queue stream of jobs to run.
 pub const JOBS_STREAM: &str = "EDGE_JOBS";
-/// Subject jobs are submitted on.
-pub const JOBS_SUBMIT: &str = "edge.jobs.submit";
+/// Subjects jobs are submitted on: `edge.jobs.submit.<job_id>`, see [`job_subject`].
+pub const JOBS_SUBMIT: &str = "edge.jobs.submit.*";
+const JOBS_SUBMIT_PREFIX: &str = "edge.jobs.submit";
 /// Durable pull consumer shared by all executors.
 pub const EXECUTORS_CONSUMER: &str = "executors";
 /// Stream of job events.
@@ -42,6 +43,17 @@ pub const METRICS_QUEUE_GROUP: &str = "edge-metrics";
 
 const EVENTS_PREFIX: &str = "edge.events";
 const CANCEL_PREFIX: &str = "edge.jobs.cancel";
+
+/// `edge.jobs.submit.<job_id>`: the job's message in the work queue. A subject per job lets
+/// a host find a queued job (its record is in the message) and take it off the queue.
+pub fn job_subject(job_id: &str) -> String {
+    format!("{JOBS_SUBMIT_PREFIX}.{job_id}")
+}
+
+/// The job id of a job's subject in the work queue.
+pub fn parse_job_subject(subject: &str) -> Option<&str> {
+    subject.strip_prefix(JOBS_SUBMIT_PREFIX)?.strip_prefix('.').filter(|id| !id.is_empty() && !id.contains('.'))
+}
 
 /// `edge.jobs.cancel.<job_id>`: plain NATS (not stored); whichever executor runs the job
 /// stops it.
@@ -103,6 +115,9 @@ mod tests {
         assert_eq!(parse_cancel_subject(&cancel_subject("j1")), Some("j1"));
         assert_eq!(parse_cancel_subject("edge.jobs.cancel.a.b"), None);
         assert_eq!(parse_cancel_subject("edge.jobs.submit"), None);
+        assert_eq!(parse_job_subject(&job_subject("j1")), Some("j1"));
+        assert_eq!(parse_job_subject("edge.jobs.submit.a.b"), None);
+        assert_eq!(parse_job_subject("edge.jobs.cancel.j1"), None);
     }
 
     #[test]

@@ -56,6 +56,8 @@ struct ObjectStoreDefinition {
 pub struct Platform {
     pub client: async_nats::Client,
     pub js: jetstream::Context,
+    /// EDGE_JOBS, where queued jobs (and their records) wait.
+    pub job_queue: stream::Stream,
     pub jobs: kv::Store,
     pub names: kv::Store,
     pub webhooks: kv::Store,
@@ -115,8 +117,15 @@ pub async fn connect(
 pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context) -> anyhow::Result<Platform> {
     for (name, json) in STREAM_DEFINITIONS {
         let config: stream::Config = serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
-        js.get_or_create_stream(config).await.with_context(|| format!("creating stream {name}"))?;
+        let subjects = config.subjects.clone();
+        let stream =
+            js.get_or_create_stream(config.clone()).await.with_context(|| format!("creating stream {name}"))?;
+        // A stream made by an older version listens on other subjects: bring it in line.
+        if stream.cached_info().config.subjects != subjects {
+            js.update_stream(config).await.with_context(|| format!("updating the subjects of stream {name}"))?;
+        }
     }
+    let job_queue = js.get_stream(names::JOBS_STREAM).await.context("opening the job queue")?;
     let buckets: BucketDefinitions = serde_json::from_str(BUCKETS).context("nats/buckets.json")?;
     let mut kvs = Vec::new();
     for def in buckets.key_value {
@@ -154,6 +163,7 @@ pub async fn ensure_platform(client: async_nats::Client, js: jetstream::Context)
         objects.push((def.bucket, store));
     }
     Ok(Platform {
+        job_queue,
         jobs: take(&mut kvs, names::JOBS_BUCKET)?,
         names: take(&mut kvs, names::NAMES_BUCKET)?,
         webhooks: take(&mut kvs, names::WEBHOOKS_BUCKET)?,
