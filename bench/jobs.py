@@ -13,7 +13,8 @@ Load comes from `edge-loadgen` (Rust, same machine, loopback). Processes are rea
 
 Usage: jobs.py EDGE LOADGEN NATS_SERVER GUEST_DIR RESULTS_JSON
 Environment: BENCH_RATE (1000), BENCH_RATE_SECONDS (5), BENCH_ROUNDS (3), BENCH_BURST (20000),
-BENCH_SSE_CLIENTS (500), BENCH_COLD_ROUNDS (5), BENCH_EXECUTORS (1), BENCH_CONCURRENCY (32).
+BENCH_SSE_CLIENTS (500), BENCH_COLD_ROUNDS (5), BENCH_EXECUTORS (1), BENCH_CONCURRENCY (128),
+BENCH_SLOT_SWEEP ("16 32 64": the burst over NATS again, once, with an executor of that many slots).
 """
 
 import json
@@ -32,7 +33,10 @@ BURST = int(os.environ.get("BENCH_BURST", "20000"))
 SSE_CLIENTS = int(os.environ.get("BENCH_SSE_CLIENTS", "500"))
 COLD_ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "5"))
 EXECUTORS = int(os.environ.get("BENCH_EXECUTORS", "1"))
-CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "32"))
+# A short job's slot mostly waits on NATS round trips (pull, record, `done`): slots must
+# cover rate × round-trip time, see bench/analysis.md.
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "128"))
+SLOT_SWEEP = [int(n) for n in os.environ.get("BENCH_SLOT_SWEEP", "16 32 64").split()]
 
 
 def loadgen(binary, *args):
@@ -167,6 +171,16 @@ def main(edge, lg, nats_server, guest_dir, results_path):
         print(json.dumps(results["sse_fan_out"], indent=2))
         results["cold_start"] = cold_start(platform, guest_dir)
         print(json.dumps(results["cold_start"], indent=2))
+    results["burst_by_slots"] = {}
+    for slots in SLOT_SWEEP:
+        with Platform(edge, nats_server, executors=1, concurrency=slots) as platform:
+            with open(os.path.join(guest_dir, "hello.wasm"), "rb") as f:
+                platform.upload("hello", f.read())
+            platform.run_job("hello")
+            run = loadgen(lg, "burst", "--via", "nats", "--nats-url", platform.nats_url, "--base", platform.base,
+                          "--jobs", BURST)
+            results["burst_by_slots"][str(slots)] = run["completed_per_s"]
+    print(json.dumps(results["burst_by_slots"], indent=2))
     os.makedirs(os.path.dirname(results_path), exist_ok=True)
     with open(results_path, "w") as f:
         json.dump(results, f, indent=2)

@@ -66,6 +66,15 @@ def rows(results):
                 check(b["completed_per_s"] >= target) + ("" if b["completed_per_s"] >= target else
                                                          f" (submit {check(b['submit_per_s'] >= target)})"),
             ))
+        by_slots = jobs.get("burst_by_slots") or {}
+        if by_slots:
+            figures = "; ".join(f"{slots} slots: {rate:,.0f}/s" for slots, rate in by_slots.items())
+            out.append((
+                "the NATS burst with fewer executor slots (one round each)",
+                f"completed {figures}; {jobs['executor_concurrency']} slots: "
+                f"{jobs['burst']['nats']['completed_per_s']:,.0f}/s (above)",
+                "—", "—", "—", "—",
+            ))
         cold = jobs["cold_start"]
         s, c = cold["shared_precompiled"], cold["full_compile"]
         out.append((
