@@ -29,7 +29,11 @@ async fn upload_detects_kind_and_versions_by_digest() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(again["version"], 1);
 
+    let v1 = platform.run(json!({"component": "greeter", "args": ["v1"]})).await;
+    assert_eq!(v1.stdout.text.as_deref(), Some("Hello, v1!\n"));
+
     // New bytes under the same name make version 2; version 1 stays runnable by digest.
+    // The very next job by name runs version 2 (the host's name cache learns its own writes).
     let (status, second) = post_component(&platform, "?name=greeter", guest("echo")).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(second["version"], 2);

@@ -11,7 +11,7 @@ use crate::api::{self, ApiLimits};
 use crate::auth::ApiKeys;
 use crate::components::ComponentStore;
 use crate::components::NatsSource;
-use crate::functions::{Functions, NameCache};
+use crate::functions::Functions;
 use crate::jobs::{DeadLetters, Dispatcher, IdempotencyKeys, JobStore, LimitPolicy, limits};
 use crate::nats;
 use crate::runtime::{ComponentCache, EngineSettings, RequestLimits, Runtime};
@@ -263,7 +263,7 @@ pub async fn serve(
     let metrics = crate::telemetry::install()?;
     tokio::spawn(crate::telemetry::observe_completions(platform.client.clone()));
     let dispatcher = Dispatcher {
-        components: ComponentStore::new(platform.names.clone(), platform.components.clone()),
+        components: ComponentStore::new(platform.names.clone(), platform.components.clone()).with_name_cache(),
         jobs: JobStore::new(platform.jobs.clone(), platform.job_queue.clone()),
         js: platform.js.clone(),
         client: platform.client.clone(),
@@ -294,9 +294,8 @@ pub async fn serve(
     })?;
     let source = NatsSource { components: dispatcher.components.clone(), precompiled: platform.precompiled.clone() };
     let cache = ComponentCache::new(runtime, source, &node.data_dir.join("precompiled"), FUNCTION_CACHE_CAPACITY)?;
-    let names = NameCache::watch(dispatcher.components.names()).await?;
     let limits = RequestLimits { timeout: functions.fn_timeout, memory_mb: functions.fn_memory_mb };
-    let functions = Arc::new(Functions::new(cache, dispatcher.components.clone(), names, limits));
+    let functions = Arc::new(Functions::new(cache, dispatcher.components.clone(), limits));
     let state = std::sync::Arc::new(api::Shared {
         dispatcher,
         functions,

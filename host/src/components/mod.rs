@@ -2,9 +2,10 @@
 //! in NATS.
 
 mod inspect;
+mod names;
 mod source;
 mod store;
 
 pub use inspect::{InspectError, inspect};
 pub use source::NatsSource;
-pub use store::{ComponentRef, ComponentStore, NameError, StoreError, name_key, read_object, validate_name};
+pub use store::{ComponentRef, ComponentStore, NameError, StoreError, read_object, validate_name};

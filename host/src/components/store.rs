@@ -1,6 +1,8 @@
 //! The component registry in NATS: bytes in the `edge_components` object store under their
 //! digest, names in the `edge_names` bucket pointing at digests, with their versions.
 
+use std::sync::Arc;
+
 use async_nats::jetstream::kv::{self, CreateErrorKind, UpdateErrorKind};
 use async_nats::jetstream::object_store::{InfoErrorKind, ObjectMetadata, ObjectStore};
 use bytes::Bytes;
@@ -9,6 +11,7 @@ use futures::TryStreamExt as _;
 use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncReadExt as _;
 
+use super::names::{NameCache, NameEntry};
 use crate::clock::now_rfc3339;
 
 /// Versions listed per name; older digests stay runnable by digest.
@@ -102,11 +105,27 @@ pub fn name_key(tenant: &str, name: &str) -> String {
 pub struct ComponentStore {
     names: kv::Store,
     objects: ObjectStore,
+    /// Hosts resolve names from a watched cache; executors only fetch bytes.
+    cache: Option<NameCache>,
 }
 
 impl ComponentStore {
     pub fn new(names: kv::Store, objects: ObjectStore) -> Self {
-        Self { names, objects }
+        Self { names, objects, cache: None }
+    }
+
+    /// The same registry, resolving names through a cache that follows `edge_names`.
+    #[must_use]
+    pub fn with_name_cache(self) -> Self {
+        let cache = NameCache::watch(self.names.clone());
+        Self { cache: Some(cache), ..self }
+    }
+
+    /// Tells the cache about a name this host just wrote: seen here at once.
+    fn remember(&self, key: &str, info: &ComponentInfo, revision: u64) {
+        if let Some(cache) = &self.cache {
+            cache.offer(key, NameEntry::new(info.clone(), revision));
+        }
     }
 
     /// Stores `bytes` (already inspected as `kind`) under `name`. Returns the name's
@@ -168,14 +187,14 @@ impl ComponentStore {
             let written = match revision {
                 Some(revision) => match self.names.update(&key, value, revision).await {
                     Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
-                    other => other.map(drop).map_err(unavailable),
+                    other => other.map_err(unavailable),
                 },
                 None => match self.names.create(&key, value).await {
                     Err(e) if e.kind() == CreateErrorKind::AlreadyExists => continue,
-                    other => other.map(drop).map_err(unavailable),
+                    other => other.map_err(unavailable),
                 },
             };
-            written?;
+            self.remember(&key, &info, written?);
             return Ok((info, true));
         }
         Err(StoreError::Contended(name.to_owned()))
@@ -221,15 +240,13 @@ impl ComponentStore {
             match self.names.update(&key, value, entry.revision).await {
                 Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
                 Err(e) => return Err(unavailable(e)),
-                Ok(_) => return Ok(info),
+                Ok(revision) => {
+                    self.remember(&key, &info, revision);
+                    return Ok(info);
+                }
             }
         }
         Err(StoreError::Contended(name.to_owned()))
-    }
-
-    /// The bucket of names, for watching.
-    pub fn names(&self) -> &kv::Store {
-        &self.names
     }
 
     /// Describes a name.
@@ -237,9 +254,27 @@ impl ComponentStore {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown name.
     pub async fn describe(&self, tenant: &str, name: &str) -> Result<ComponentInfo, StoreError> {
-        match self.names.get(name_key(tenant, name)).await.map_err(unavailable)? {
-            Some(value) => parse_info(&value),
-            None => Err(StoreError::NotFound(name.to_owned())),
+        Ok(self.name_entry(tenant, name).await?.info.clone())
+    }
+
+    /// A name as jobs and function calls need it: from the cache when it has it.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown name.
+    pub async fn name_entry(&self, tenant: &str, name: &str) -> Result<Arc<NameEntry>, StoreError> {
+        let key = name_key(tenant, name);
+        if let Some(entry) = self.cache.as_ref().and_then(|cache| cache.lookup(&key)) {
+            return Ok(entry);
+        }
+        match self.names.entry(&key).await.map_err(unavailable)? {
+            Some(stored) if stored.operation == kv::Operation::Put => {
+                let entry = NameEntry::new(parse_info(&stored.value)?, stored.revision);
+                if let Some(cache) = &self.cache {
+                    cache.offer(&key, entry.clone());
+                }
+                Ok(entry)
+            }
+            _ => Err(StoreError::NotFound(name.to_owned())),
         }
     }
 

@@ -2,8 +2,6 @@
 //! the request, in-process and off the bus, from the same engine settings, component cache
 //! and precompiled code as jobs.
 
-mod names;
-
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -11,7 +9,6 @@ use edge_wire::ComponentKind;
 
 use crate::components::{ComponentRef, ComponentStore, NatsSource, StoreError};
 use crate::runtime::{CacheError, ComponentCache, Ready, RequestLimits, ServeError};
-pub use names::NameCache;
 
 /// Why a function call got no answer from the function.
 #[derive(Debug, thiserror::Error)]
@@ -32,18 +29,12 @@ pub enum CallError {
 pub struct Functions {
     cache: ComponentCache<NatsSource>,
     components: ComponentStore,
-    names: NameCache,
     limits: RequestLimits,
 }
 
 impl Functions {
-    pub fn new(
-        cache: ComponentCache<NatsSource>,
-        components: ComponentStore,
-        names: NameCache,
-        limits: RequestLimits,
-    ) -> Self {
-        Self { cache, components, names, limits }
+    pub fn new(cache: ComponentCache<NatsSource>, components: ComponentStore, limits: RequestLimits) -> Self {
+        Self { cache, components, limits }
     }
 
     /// Serves `request` with function `target` (`name` or `name@sha256:...`).
@@ -66,7 +57,7 @@ impl Functions {
         };
         // `/fn/<tenant>.<name>/`, or `/fn/<name>/` for the default tenant.
         let (tenant, name) = name.split_once('.').unwrap_or((crate::auth::DEFAULT_TENANT, name));
-        let entry = self.names.get(tenant, name, &self.components).await.map_err(|e| match e {
+        let entry = self.components.name_entry(tenant, name).await.map_err(|e| match e {
             StoreError::NotFound(_) => CallError::NotFound(target.to_owned()),
             other => CallError::Unavailable(other.to_string()),
         })?;
