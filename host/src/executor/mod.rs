@@ -3,6 +3,7 @@
 
 mod cancels;
 mod feed;
+mod job;
 mod output;
 mod worker;
 
