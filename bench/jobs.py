@@ -74,6 +74,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def one_burst(platform, lg, via, jobs):
+    return loadgen(lg, "burst", "--via", via, "--nats-url", platform.nats_url, "--base", platform.base,
+                   "--jobs", jobs)
+
+
 def burst(platform, lg):
     """BENCH_ROUNDS bursts per way in, alternating which goes first; medians, each round's
     figures, and the CPU each process spent per job (where the two cores went)."""
@@ -83,14 +88,12 @@ def burst(platform, lg):
     # Untimed first: the first burst after start-up also grows heaps, buffers and the stores
     # (in one run here: 13.1k/s first, then 15.6k and 15.0k).
     for via in ("nats", "rest"):
-        loadgen(lg, "burst", "--via", via, "--nats-url", platform.nats_url, "--base", platform.base,
-                "--jobs", WARM_UP)
+        one_burst(platform, lg, via, WARM_UP)
     for round_no in range(ROUNDS):
         for via in (["nats", "rest"] if round_no % 2 == 0 else ["rest", "nats"]):
             before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             children = os.times()
-            run = loadgen(lg, "burst", "--via", via, "--nats-url", platform.nats_url, "--base", platform.base,
-                          "--jobs", BURST)
+            run = one_burst(platform, lg, via, BURST)
             spent = {name: cpu_seconds(pid) - before[name] for name, pid in processes.items()}
             after = os.times()
             spent["loadgen"] = (after.children_user - children.children_user
@@ -184,9 +187,7 @@ def main(edge, lg, nats_server, guest_dir, results_path):
             with open(os.path.join(guest_dir, "hello.wasm"), "rb") as f:
                 platform.upload("hello", f.read())
             platform.run_job("hello")
-            run = loadgen(lg, "burst", "--via", "nats", "--nats-url", platform.nats_url, "--base", platform.base,
-                          "--jobs", BURST)
-            results["burst_by_slots"][str(slots)] = run["completed_per_s"]
+            results["burst_by_slots"][str(slots)] = one_burst(platform, lg, "nats", BURST)["completed_per_s"]
     print(json.dumps(results["burst_by_slots"], indent=2))
     os.makedirs(os.path.dirname(results_path), exist_ok=True)
     with open(results_path, "w") as f:

@@ -121,10 +121,10 @@ impl ComponentStore {
         Self { cache: Some(cache), ..self }
     }
 
-    /// Tells the cache about a name this host just wrote: seen here at once.
-    fn remember(&self, key: &str, info: &ComponentInfo, revision: u64) {
+    /// Tells the cache about a name this host just wrote or read: seen here at once.
+    fn remember(&self, key: &str, entry: Arc<NameEntry>) {
         if let Some(cache) = &self.cache {
-            cache.offer(key, NameEntry::new(info.clone(), revision));
+            cache.offer(key, entry);
         }
     }
 
@@ -194,7 +194,7 @@ impl ComponentStore {
                     other => other.map_err(unavailable),
                 },
             };
-            self.remember(&key, &info, written?);
+            self.remember(&key, NameEntry::new(info.clone(), written?));
             return Ok((info, true));
         }
         Err(StoreError::Contended(name.to_owned()))
@@ -241,7 +241,7 @@ impl ComponentStore {
                 Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => continue,
                 Err(e) => return Err(unavailable(e)),
                 Ok(revision) => {
-                    self.remember(&key, &info, revision);
+                    self.remember(&key, NameEntry::new(info.clone(), revision));
                     return Ok(info);
                 }
             }
@@ -269,9 +269,7 @@ impl ComponentStore {
         match self.names.entry(&key).await.map_err(unavailable)? {
             Some(stored) if stored.operation == kv::Operation::Put => {
                 let entry = NameEntry::new(parse_info(&stored.value)?, stored.revision);
-                if let Some(cache) = &self.cache {
-                    cache.offer(&key, entry.clone());
-                }
+                self.remember(&key, entry.clone());
                 Ok(entry)
             }
             _ => Err(StoreError::NotFound(name.to_owned())),

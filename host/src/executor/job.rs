@@ -91,9 +91,11 @@ impl Executor {
             let record = (*spec.queued).clone();
             return self.run_to_end(&spec, attempt, record, QUEUED, registered.signal.clone()).await;
         }
-        let Some((record, revision)) = self.jobs.get(&spec.id).await? else {
-            tracing::error!(job = %spec.id, "job has no record (expired?); dropping it");
-            return Ok(());
+        // A redelivery: an earlier attempt may have written the record; if none did, it is
+        // still the one in the message.
+        let (record, revision) = match self.jobs.stored(&spec.id).await? {
+            Some(stored) => stored,
+            None => ((*spec.queued).clone(), QUEUED),
         };
         if record.status.is_final() {
             // Finished by an earlier attempt that died before its ack, or given up

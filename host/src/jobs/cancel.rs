@@ -49,11 +49,7 @@ impl Dispatcher {
                         Err(e) => return Err(e.into()),
                         Ok(_) => {}
                     }
-                    // Off the queue, so no executor gets it. One that got it already (a job
-                    // is marked running only after a while) is stopped by the signal, and
-                    // its own final write then finds this record.
-                    self.jobs.dequeue(id).await?;
-                    self.signal_stop(id).await?;
+                    self.withdraw(id).await?;
                     super::announce_end(&self.js, &record)
                         .await
                         .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
@@ -63,6 +59,14 @@ impl Dispatcher {
             }
         }
         Err(SubmitError::Unavailable(format!("job {id} kept changing while it was being cancelled")))
+    }
+
+    /// For a queued job whose record was just ended: takes its message off the queue, so no
+    /// executor gets it, and stops it on an executor that got it already (a job is marked
+    /// running only after a while); that executor's own final write then finds the record.
+    pub(super) async fn withdraw(&self, id: &str) -> Result<(), SubmitError> {
+        self.jobs.dequeue(id).await?;
+        self.signal_stop(id).await
     }
 
     /// Tells whichever executor runs job `id` to stop it (plain NATS, not stored).

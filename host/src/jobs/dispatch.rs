@@ -255,8 +255,9 @@ impl Dispatcher {
             record.finished_at = Some(now_rfc3339());
             match self.jobs.update(&record, revision).await {
                 Ok(_) => {
-                    let _ = self.jobs.dequeue(id).await;
-                    let _ = self.client.publish(names::cancel_subject(id), bytes::Bytes::new()).await;
+                    if let Err(e) = self.withdraw(id).await {
+                        tracing::warn!(job = id, error = %e, "cannot withdraw undispatched job");
+                    }
                 }
                 Err(e) => tracing::warn!(job = id, error = %e, "cannot mark undispatched job failed"),
             }

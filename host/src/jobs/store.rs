@@ -62,8 +62,11 @@ impl JobStore {
         self.stored(id).await
     }
 
-    /// The entry in the bucket.
-    async fn stored(&self, id: &str) -> Result<Option<(JobRecord, u64)>, JobStoreError> {
+    /// The entry in the bucket only (a queued job has none yet).
+    ///
+    /// # Errors
+    /// [`JobStoreError::Unavailable`] when NATS fails or the record is corrupt.
+    pub async fn stored(&self, id: &str) -> Result<Option<(JobRecord, u64)>, JobStoreError> {
         match self.kv.entry(id).await.map_err(unavailable)? {
             Some(entry) if entry.operation == kv::Operation::Put => {
                 let record = serde_json::from_slice(&entry.value).map_err(unavailable)?;
@@ -165,9 +168,7 @@ impl JobStore {
         }
         Ok(records)
     }
-}
 
-impl JobStore {
     /// Ids of the jobs in the queue.
     async fn queued_ids(&self) -> Result<Vec<String>, JobStoreError> {
         let subjects: Vec<(String, usize)> = self
